@@ -1,0 +1,130 @@
+"""The agent-metrics operations over HTTP: same names and return types as the Ledger's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from evalledger.agents.schemas import (
+    AgentMetricsEnvelope,
+    AgentMetricsOut,
+    AgentMetricsUpdate,
+    AgentsOverview,
+    AgentUpdated,
+    AnalyticsEnvelope,
+    AnalyticsSummary,
+    BulkUpdated,
+    CustodyMetrics,
+    CustodyMetricsEnvelope,
+    CustodyTestIn,
+    CustodyTestRecorded,
+    LearningIn,
+)
+from evalledger.sdk.http import HttpBase
+
+BASE = "/api/agent-metrics"
+
+
+def _body(model: type[BaseModel], value: Any) -> Any:
+    parsed = value if isinstance(value, model) else model.model_validate(value or {})
+    return parsed.model_dump(mode="json", exclude_unset=True)
+
+
+def _a(agent_type: str) -> str:
+    return f"{BASE}/{quote(agent_type, safe='')}"
+
+
+class AgentsClient(HttpBase):
+    async def get_agent_metrics(self, agent_type: str) -> AgentMetricsOut:
+        data = await self._request("GET", _a(agent_type))
+        return AgentMetricsEnvelope.model_validate(data).metrics
+
+    async def get_all_agent_metrics(self) -> AgentsOverview:
+        return AgentsOverview.model_validate(await self._request("GET", f"{BASE}/"))
+
+    async def get_custody_metrics(self, agent_type: str) -> CustodyMetrics:
+        data = await self._request("GET", f"{_a(agent_type)}/custody")
+        return CustodyMetricsEnvelope.model_validate(data).custody_metrics
+
+    async def get_analytics_summary(self) -> AnalyticsSummary:
+        data = await self._request("GET", f"{BASE}/analytics/summary")
+        return AnalyticsEnvelope.model_validate(data).analytics
+
+    async def create_or_update_agent_metrics(
+        self,
+        agent_type: str,
+        data: AgentMetricsUpdate | Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> AgentUpdated:
+        body = _body(AgentMetricsUpdate, data)
+        # PUT is idempotent by nature: safe to retry even without a key.
+        out = await self._request("PUT", _a(agent_type), json=body, idempotency_key=idempotency_key)
+        return AgentUpdated.model_validate(out)
+
+    async def update_specific_metrics(
+        self,
+        agent_type: str,
+        updates: AgentMetricsUpdate | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> AgentUpdated:
+        await self.get_agent_metrics(agent_type)  # update, never create
+        return await self.create_or_update_agent_metrics(
+            agent_type, updates, idempotency_key=idempotency_key
+        )
+
+    async def update_custody_test_result(
+        self, agent_type: str, result: CustodyTestIn | Mapping[str, Any]
+    ) -> CustodyTestRecorded:
+        body = _body(CustodyTestIn, result)
+        out = await self._request(
+            "POST",
+            f"{_a(agent_type)}/custody-test",
+            json=body,
+            # A result with an id is idempotent on that id, so it may be retried.
+            retry_safe=body.get("id") is not None,
+        )
+        return CustodyTestRecorded.model_validate(out)
+
+    async def update_learning_metrics(
+        self,
+        agent_type: str,
+        data: LearningIn | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> AgentUpdated:
+        out = await self._request(
+            "POST",
+            f"{_a(agent_type)}/learning",
+            json=_body(LearningIn, data),
+            idempotency_key=idempotency_key,
+        )
+        return AgentUpdated.model_validate(out)
+
+    async def bulk_update_metrics(
+        self,
+        updates: Mapping[str, AgentMetricsUpdate | Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> BulkUpdated:
+        body = {"updates": {k: _body(AgentMetricsUpdate, v) for k, v in updates.items()}}
+        out = await self._request(
+            "POST", f"{BASE}/bulk-update", json=body, idempotency_key=idempotency_key
+        )
+        return BulkUpdated.model_validate(out)
+
+    async def reset_agent_metrics(
+        self, agent_type: str, *, idempotency_key: str | None = None
+    ) -> AgentUpdated:
+        out = await self._request(
+            "DELETE", f"{_a(agent_type)}/reset", idempotency_key=idempotency_key
+        )
+        return AgentUpdated.model_validate(out)
+
+    async def list_agents(self) -> list[AgentMetricsOut]:
+        overview = await self.get_all_agent_metrics()
+        return [await self.get_agent_metrics(a) for a in overview.agents]

@@ -1,0 +1,121 @@
+"""The agent-metrics operations as the SDK exposes them (seed 001's method names)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from evalledger.agents.schemas import (
+    AgentMetricsOut,
+    AgentMetricsUpdate,
+    AgentsOverview,
+    AgentUpdated,
+    AnalyticsSummary,
+    BulkUpdated,
+    CustodyMetrics,
+    CustodyTestIn,
+    CustodyTestRecorded,
+    LearningIn,
+)
+from evalledger.agents.service import AgentMetricsService
+from evalledger.sdk.base import LedgerBase
+from evalledger.uow import UnitOfWork
+
+
+def _model(cls: Any, value: Any) -> Any:
+    return value if isinstance(value, cls) else cls.model_validate(value)
+
+
+class AgentsFacade(LedgerBase):
+    def _agents(self, uow: UnitOfWork) -> AgentMetricsService:
+        return AgentMetricsService(uow, self.settings)
+
+    async def get_agent_metrics(self, agent_type: str) -> AgentMetricsOut:
+        async with self._read() as uow:
+            return await self._agents(uow).get_agent_metrics(agent_type)
+
+    async def get_all_agent_metrics(self) -> AgentsOverview:
+        async with self._read() as uow:
+            return await self._agents(uow).get_all_agent_metrics()
+
+    async def list_agents(self) -> list[AgentMetricsOut]:
+        async with self._read() as uow:
+            return await self._agents(uow).list_agents()
+
+    async def get_custody_metrics(self, agent_type: str) -> CustodyMetrics:
+        async with self._read() as uow:
+            return await self._agents(uow).get_custody_metrics(agent_type)
+
+    async def get_analytics_summary(self) -> AnalyticsSummary:
+        async with self._read() as uow:
+            return await self._agents(uow).get_analytics_summary()
+
+    async def create_or_update_agent_metrics(
+        self,
+        agent_type: str,
+        data: AgentMetricsUpdate | Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> AgentUpdated:
+        body = _model(AgentMetricsUpdate, data or {})
+        async with self._write() as uow:
+            return await self._agents(uow).create_or_update_agent_metrics(
+                agent_type, body, idempotency_key=idempotency_key
+            )
+
+    async def update_specific_metrics(
+        self,
+        agent_type: str,
+        updates: AgentMetricsUpdate | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> AgentUpdated:
+        body = _model(AgentMetricsUpdate, updates)
+        async with self._write() as uow:
+            return await self._agents(uow).update_specific_metrics(
+                agent_type, body, idempotency_key=idempotency_key
+            )
+
+    async def update_custody_test_result(
+        self, agent_type: str, result: CustodyTestIn | Mapping[str, Any]
+    ) -> CustodyTestRecorded:
+        body = _model(CustodyTestIn, result)
+        async with self._write() as uow:
+            return await self._agents(uow).update_custody_test_result(agent_type, body)
+
+    async def update_learning_metrics(
+        self,
+        agent_type: str,
+        data: LearningIn | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> AgentUpdated:
+        body = _model(LearningIn, data)
+        async with self._write() as uow:
+            return await self._agents(uow).update_learning_metrics(
+                agent_type, body, idempotency_key=idempotency_key
+            )
+
+    async def bulk_update_metrics(
+        self,
+        updates: Mapping[str, AgentMetricsUpdate | Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> BulkUpdated:
+        body = {k: _model(AgentMetricsUpdate, v) for k, v in updates.items()}
+        async with self._write() as uow:
+            return await self._agents(uow).bulk_update_metrics(
+                body, idempotency_key=idempotency_key
+            )
+
+    async def reset_agent_metrics(
+        self, agent_type: str, *, idempotency_key: str | None = None
+    ) -> AgentUpdated:
+        async with self._write() as uow:
+            return await self._agents(uow).reset_agent_metrics(
+                agent_type, idempotency_key=idempotency_key
+            )
+
+    async def seed_default_agents(self) -> list[str]:
+        async with self._write() as uow:
+            return await self._agents(uow).seed_default_agents()

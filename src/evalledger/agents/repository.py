@@ -1,0 +1,177 @@
+"""Queries of the agent-metrics domain. Every query is scoped to the unit of work's project.
+
+Hot paths use Core statements on the mapped tables (no ORM identity-map churn); aggregates run
+in the database, never by loading rows into Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, Table, case, func, select, update
+
+from evalledger.agents.models import AgentMetrics, CustodyTestResult
+from evalledger.db.dialect import insert
+from evalledger.db.types import utcnow
+from evalledger.errors import NotFoundError
+from evalledger.uow import UnitOfWork
+
+agents: Table = AgentMetrics.__table__  # type: ignore[assignment]
+results: Table = CustodyTestResult.__table__  # type: ignore[assignment]
+
+
+class AgentRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    def _scoped(self) -> Any:
+        return agents.c.project_id == self.uow.project_id
+
+    async def find(self, agent_type: str) -> RowMapping | None:
+        stmt = select(agents).where(self._scoped(), agents.c.agent_type == agent_type)
+        row = (await self.session.execute(stmt)).mappings().one_or_none()
+        return row
+
+    async def get(self, agent_type: str, *, lock: bool = False) -> RowMapping:
+        """The agent's row; ``lock=True`` holds its row lock to the end of the transaction.
+
+        On SQLite the whole write transaction already holds the database's write lock
+        (``BEGIN IMMEDIATE``), so ``FOR UPDATE`` is neither needed nor emitted there.
+        """
+        stmt = select(agents).where(self._scoped(), agents.c.agent_type == agent_type)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = (await self.session.execute(stmt)).mappings().one_or_none()
+        if row is None:
+            raise NotFoundError(f"agent {agent_type!r} not found", field="agent_type")
+        return row
+
+    async def lock_many(self, agent_types: Sequence[str]) -> dict[str, RowMapping]:
+        """Lock several agents in one fixed (sorted) order, so concurrent writers never deadlock.
+
+        Raises :class:`NotFoundError` naming the first agent that does not exist.
+        """
+        wanted = sorted(set(agent_types))
+        stmt = (
+            select(agents)
+            .where(self._scoped(), agents.c.agent_type.in_(wanted))
+            .order_by(agents.c.agent_type)
+            .with_for_update()
+        )
+        rows = {r["agent_type"]: r for r in (await self.session.execute(stmt)).mappings()}
+        for agent_type in wanted:
+            if agent_type not in rows:
+                raise NotFoundError(f"agent {agent_type!r} not found", field=agent_type)
+        return rows
+
+    async def list_all(self) -> Sequence[RowMapping]:
+        stmt = select(agents).where(self._scoped()).order_by(agents.c.agent_type)
+        return list((await self.session.execute(stmt)).mappings())
+
+    async def create(self, agent_type: str, values: Mapping[str, Any]) -> bool:
+        """Insert the agent unless it exists; True when this call created it (race-safe)."""
+        now = utcnow()
+        row = {
+            "id": uuid.uuid4(),
+            "project_id": self.uow.project_id,
+            "agent_type": agent_type,
+            "agent_id": values.get("agent_id") or agent_type,
+            "learning_patterns": [],
+            "improvement_suggestions": [],
+            "created_at": now,
+            "updated_at": now,
+            **{k: v for k, v in values.items() if v is not None},
+        }
+        stmt = (
+            insert(self.uow.dialect, agents)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["project_id", "agent_type"])
+            .returning(agents.c.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def set(self, agent_type: str, values: Mapping[str, Any]) -> None:
+        stmt = (
+            update(agents)
+            .where(self._scoped(), agents.c.agent_type == agent_type)
+            .values({**values, "updated_at": utcnow()})
+        )
+        await self.session.execute(stmt)
+
+    async def history(self, agent_type: str, epoch: int, limit: int) -> Sequence[RowMapping]:
+        stmt = (
+            select(results)
+            .where(
+                results.c.project_id == self.uow.project_id,
+                results.c.ai_type == agent_type,
+                results.c.agent_epoch == epoch,
+            )
+            .order_by(results.c.created_at.desc(), results.c.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).mappings())
+
+    async def insert_result(self, values: Mapping[str, Any]) -> bool:
+        """Insert a result unless its id exists; True when inserted (idempotent on ``id``)."""
+        stmt = (
+            insert(self.uow.dialect, results)
+            .values(dict(values))
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(results.c.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def get_result(self, result_id: uuid.UUID) -> RowMapping | None:
+        stmt = select(results).where(results.c.id == result_id)
+        return (await self.session.execute(stmt)).mappings().one_or_none()
+
+    async def totals(self) -> RowMapping:
+        """Overview aggregates in one query."""
+        stmt = select(
+            func.count().label("total_agents"),
+            func.coalesce(func.sum(agents.c.learning_score), 0.0).label("total_learning_score"),
+            func.coalesce(func.sum(agents.c.xp), 0).label("total_xp"),
+            func.coalesce(func.sum(agents.c.total_tests_given), 0).label("total_tests_given"),
+            func.coalesce(func.sum(agents.c.total_tests_passed), 0).label("total_tests_passed"),
+            func.coalesce(func.sum(agents.c.total_tests_failed), 0).label("total_tests_failed"),
+            func.coalesce(func.avg(agents.c.level), 0.0).label("average_level"),
+            func.coalesce(func.avg(agents.c.learning_score), 0.0).label("average_learning_score"),
+            func.coalesce(func.sum(agents.c.total_learning_cycles), 0).label(
+                "total_learning_cycles"
+            ),
+            func.coalesce(func.sum(case((agents.c.is_active, 1), else_=0)), 0).label(
+                "active_agents"
+            ),
+        ).where(self._scoped())
+        return (await self.session.execute(stmt)).mappings().one()
+
+    async def agent_types(self) -> list[str]:
+        stmt = select(agents.c.agent_type).where(self._scoped()).order_by(agents.c.agent_type)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def difficulty_distribution(self) -> dict[str, int]:
+        stmt = (
+            select(agents.c.current_difficulty, func.count())
+            .where(self._scoped())
+            .group_by(agents.c.current_difficulty)
+        )
+        return {d: n for d, n in (await self.session.execute(stmt)).all()}
+
+    async def top_by_xp(self, limit: int) -> Sequence[RowMapping]:
+        stmt = (
+            select(agents.c.agent_type, agents.c.xp, agents.c.level, agents.c.pass_rate)
+            .where(self._scoped())
+            .order_by(agents.c.xp.desc(), agents.c.agent_type)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).mappings())
+
+    async def results_since(self, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            results.c.project_id == self.uow.project_id, results.c.created_at >= since
+        )
+        return int((await self.session.execute(stmt)).scalar_one())

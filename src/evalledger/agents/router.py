@@ -1,0 +1,88 @@
+"""REST routes of seed 001, exactly under ``/api/agent-metrics``. Thin: parse, call, wrap."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+
+from evalledger.agents.schemas import (
+    AgentMetricsEnvelope,
+    AgentMetricsUpdate,
+    AgentsOverview,
+    AgentUpdated,
+    AnalyticsEnvelope,
+    BulkUpdated,
+    BulkUpdateIn,
+    CustodyMetricsEnvelope,
+    CustodyTestIn,
+    CustodyTestRecorded,
+    LearningIn,
+)
+from evalledger.api.deps import IdempotencyKey, Reader, Writer
+
+router = APIRouter(prefix="/api/agent-metrics", tags=["agent-metrics"])
+
+AgentTypePath = Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+@router.get("/", response_model=AgentsOverview, summary="Overview of all agents")
+async def overview(ledger: Reader) -> AgentsOverview:
+    return await ledger.get_all_agent_metrics()
+
+
+@router.get("/analytics/summary", response_model=AnalyticsEnvelope, summary="Analytics summary")
+async def analytics_summary(ledger: Reader) -> AnalyticsEnvelope:
+    return AnalyticsEnvelope(analytics=await ledger.get_analytics_summary())
+
+
+@router.post("/bulk-update", response_model=BulkUpdated, summary="Update several agents at once")
+async def bulk_update(body: BulkUpdateIn, ledger: Writer, key: IdempotencyKey) -> BulkUpdated:
+    return await ledger.bulk_update_metrics(body.updates, idempotency_key=key)
+
+
+@router.get("/{agent_type}", response_model=AgentMetricsEnvelope, summary="One agent's metrics")
+async def agent_metrics(ledger: Reader, agent_type: str = AgentTypePath) -> AgentMetricsEnvelope:
+    metrics = await ledger.get_agent_metrics(agent_type)
+    return AgentMetricsEnvelope(agent_type=agent_type, metrics=metrics)
+
+
+@router.get(
+    "/{agent_type}/custody", response_model=CustodyMetricsEnvelope, summary="Custody metrics"
+)
+async def custody_metrics(
+    ledger: Reader, agent_type: str = AgentTypePath
+) -> CustodyMetricsEnvelope:
+    metrics = await ledger.get_custody_metrics(agent_type)
+    return CustodyMetricsEnvelope(agent_type=agent_type, custody_metrics=metrics)
+
+
+@router.put("/{agent_type}", response_model=AgentUpdated, summary="Create or update an agent")
+async def put_agent(
+    body: AgentMetricsUpdate, ledger: Writer, key: IdempotencyKey, agent_type: str = AgentTypePath
+) -> AgentUpdated:
+    return await ledger.create_or_update_agent_metrics(agent_type, body, idempotency_key=key)
+
+
+@router.post(
+    "/{agent_type}/custody-test",
+    response_model=CustodyTestRecorded,
+    summary="Record a custody test result",
+    description="Send an `id` to make retries safe: the same id is recorded once.",
+)
+async def record_custody_test(
+    body: CustodyTestIn, ledger: Writer, agent_type: str = AgentTypePath
+) -> CustodyTestRecorded:
+    return await ledger.update_custody_test_result(agent_type, body)
+
+
+@router.post("/{agent_type}/learning", response_model=AgentUpdated, summary="Record learning")
+async def learning(
+    body: LearningIn, ledger: Writer, key: IdempotencyKey, agent_type: str = AgentTypePath
+) -> AgentUpdated:
+    return await ledger.update_learning_metrics(agent_type, body, idempotency_key=key)
+
+
+@router.delete("/{agent_type}/reset", response_model=AgentUpdated, summary="Reset an agent")
+async def reset(
+    ledger: Writer, key: IdempotencyKey, agent_type: str = AgentTypePath
+) -> AgentUpdated:
+    return await ledger.reset_agent_metrics(agent_type, idempotency_key=key)

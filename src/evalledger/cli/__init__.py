@@ -1,0 +1,1 @@
+"""The ``evalledger`` command line."""

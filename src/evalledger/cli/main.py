@@ -1,0 +1,42 @@
+"""The Typer root: mounts the shared commands and each domain's command group."""
+
+from __future__ import annotations
+
+import typer
+
+from evalledger._version import __version__
+from evalledger.agents.cli import app as agents_app
+from evalledger.cli import db as db_cli
+from evalledger.cli.keys import keys_app, projects_app
+from evalledger.cli.serve import serve
+
+app = typer.Typer(
+    name="evalledger",
+    help="A database-first ledger for AI evaluation results.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    """Configure with EVALLEDGER_* environment variables (see the README)."""
+
+
+app.command("init")(db_cli.init)
+app.command("serve")(serve)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(projects_app, name="projects")
+app.add_typer(agents_app, name="agents")
+
+if __name__ == "__main__":
+    app()

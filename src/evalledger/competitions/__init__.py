@@ -1,0 +1,1 @@
+"""Competitions: turning per-event agent scores into ratings and rankings."""

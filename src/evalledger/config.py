@@ -1,0 +1,131 @@
+"""Settings, read once from the environment (prefix ``EVALLEDGER_``) or passed explicitly.
+
+Every knob the ledger has lives here so that a user can see them all in one table (README,
+"Configuration"). A bad value fails at start with one line naming the setting, instead of a
+stack trace from deep inside the driver the first time a request arrives.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./evalledger.db"
+
+#: Synchronous or bare driver names a user may type, mapped to the async driver we run on.
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message is one line that names it."""
+
+
+def normalise_database_url(raw: str) -> str:
+    """Return ``raw`` rewritten to the async driver we use, or raise :class:`ConfigError`.
+
+    ``postgresql://`` (what every hosting provider hands out) becomes ``postgresql+asyncpg://``;
+    ``sqlite:///x.db`` becomes ``sqlite+aiosqlite:///x.db``. libpq's ``sslmode`` query parameter
+    is not understood by asyncpg, so it is lifted out here and applied by the engine factory.
+    """
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"EVALLEDGER_DATABASE_URL is not a database URL ({raw!r}): expected e.g. "
+            f"{DEFAULT_DATABASE_URL} or postgresql://user@host:5432/db"
+        ) from exc
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ConfigError(
+            f"EVALLEDGER_DATABASE_URL uses unsupported driver {url.drivername!r}: "
+            "use sqlite:// or postgresql://"
+        )
+    url = url.set(drivername=driver)
+    if driver.startswith("postgresql") and not url.database:
+        raise ConfigError("EVALLEDGER_DATABASE_URL names no database: add /dbname to the URL")
+    return url.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """All of evalledger's configuration. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="EVALLEDGER_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    pool_size: int = Field(20, ge=1, le=1000)
+    max_overflow: int = Field(30, ge=0, le=1000)
+    pool_recycle: int = Field(1800, ge=-1, description="seconds; -1 disables")
+    pool_pre_ping: bool = True
+    pool_timeout: float = Field(10.0, gt=0)
+    statement_timeout_ms: int = Field(30_000, ge=0, description="PostgreSQL only; 0 disables")
+    connect_timeout: float = Field(5.0, gt=0)
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        None
+    )
+    sqlite_busy_timeout_ms: int = Field(60_000, ge=0)
+
+    max_test_history_size: int = Field(50, ge=1, le=10_000)
+    max_learning_patterns_size: int = Field(100, ge=1, le=10_000)
+    max_improvement_suggestions_size: int = Field(50, ge=1, le=10_000)
+
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    default_page_size: int = Field(50, ge=1)
+    max_page_size: int = Field(1000, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = True
+    exports_dir: Path = Path("data/exports")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    def redacted_url(self) -> str:
+        """The database URL safe for logs and output: the password is masked."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning any validation failure into one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "settings"
+        message = err["msg"]
+        ctx = err.get("ctx") or {}
+        if "error" in ctx and isinstance(ctx["error"], ConfigError):
+            raise ConfigError(str(ctx["error"])) from None
+        raise ConfigError(f"EVALLEDGER_{field.upper()} is invalid: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings from the environment (cached; tests pass settings explicitly)."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Shared database mechanisms: types, base and mixins, engine, dialect helpers, migrations."""

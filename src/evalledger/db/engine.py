@@ -1,0 +1,135 @@
+"""Engine construction: one place that knows how each backend must be driven.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, and
+every write transaction starts with ``BEGIN IMMEDIATE`` under a process-wide lock. That pair
+is what ends "database is locked": pysqlite's deferred BEGIN lets two transactions both read
+and then both try to upgrade to a write lock, and one of them loses without waiting. With
+IMMEDIATE the write lock is taken up front (waiting up to the busy timeout for another
+process), and the in-process lock keeps our own writers queued instead of spinning.
+
+PostgreSQL runs on asyncpg with a pool, an explicit READ COMMITTED isolation level, a server
+side statement timeout and optional TLS (``sslmode``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+from evalledger.config import Settings
+
+#: Execution option that marks a connection as one that will write (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "evalledger_write"
+
+
+class Database:
+    """The engine and session factories for one database URL.
+
+    ``read_sessions`` hand out sessions for queries; ``write_sessions`` hand out sessions whose
+    transaction is opened for writing. Only :class:`evalledger.uow.UnitOfWork` uses them.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine = _create_engine(settings)
+        self.dialect_name: str = self.engine.dialect.name
+        self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        # Created lazily so that it binds to the running event loop on first use.
+        self._write_lock: asyncio.Lock | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect_name == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect_name == "postgresql"
+
+    def write_lock(self) -> asyncio.Lock | None:
+        """The in-process writer queue (SQLite only: PostgreSQL has row locks)."""
+        if not self.is_sqlite:
+            return None
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
+
+    def session(self, *, write: bool) -> AsyncSession:
+        return (self.write_sessions if write else self.read_sessions)()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(settings)
+    return _postgres_engine(settings)
+
+
+def _sqlite_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    kwargs: dict[str, Any] = {}
+    if url.database in (None, "", ":memory:"):
+        # One shared connection, or every checkout would see a different empty database.
+        kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"] = {"check_same_thread": False}
+    engine = create_async_engine(settings.database_url, **kwargs)
+    busy_ms = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so we can choose the BEGIN flavour.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    query = dict(url.query)
+    # libpq spells TLS as ?sslmode=...; asyncpg takes ssl=... as a connect argument.
+    sslmode = settings.sslmode or query.pop("sslmode", None) or query.pop("ssl", None)
+    url = url.set(query=query)
+    server_settings = {"application_name": "evalledger"}
+    if settings.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    connect_args: dict[str, Any] = {
+        "server_settings": server_settings,
+        "timeout": settings.connect_timeout,
+    }
+    if sslmode:
+        connect_args["ssl"] = sslmode
+    return create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_recycle=settings.pool_recycle,
+        pool_pre_ping=settings.pool_pre_ping,
+        pool_timeout=settings.pool_timeout,
+        isolation_level="READ COMMITTED",
+        connect_args=connect_args,
+    )

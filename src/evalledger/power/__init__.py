@@ -1,0 +1,1 @@
+"""Power: influence, coalitions and power transfers over a network of weighted relations."""

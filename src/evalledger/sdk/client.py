@@ -1,0 +1,61 @@
+"""``evalledger.Client`` (async) and ``evalledger.SyncClient`` (blocking), over HTTP.
+
+    async with Client("http://127.0.0.1:8000", api_key="evl_...") as client:
+        await client.update_custody_test_result("guardian", {"passed": True, "score": 95})
+
+    with SyncClient("http://127.0.0.1:8000", api_key="evl_...") as client:
+        client.get_agent_metrics("guardian")
+
+Method names and return types are the in-process :class:`~evalledger.sdk.ledger.Ledger`'s.
+Each domain contributes a client mixin; :class:`Client` is their union.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from typing import Any, Self
+
+from evalledger.agents.client import AgentsClient
+
+
+class Client(AgentsClient):
+    """Async HTTP client for the evalledger REST API."""
+
+
+class SyncClient:
+    """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.
+
+    It owns a private event loop, so it must not be used from inside a running loop (use
+    :class:`Client` there).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._runner = asyncio.Runner()
+        self._client: Client = self._runner.run(self._make(*args, **kwargs))
+
+    @staticmethod
+    async def _make(*args: Any, **kwargs: Any) -> Client:
+        return Client(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name.startswith("_") or not inspect.iscoroutinefunction(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._runner.run(attr(*args, **kwargs))
+
+        return call
+
+    def close(self) -> None:
+        self._runner.run(self._client.aclose())
+        self._runner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,108 @@
+"""The HTTP plumbing of :class:`~evalledger.sdk.client.Client`: requests, retries, errors.
+
+Error statuses come back as the same exception classes the in-process ledger raises, so code
+written against :class:`Ledger` handles failures identically against :class:`Client`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Self
+
+import httpx
+
+from evalledger import errors
+from evalledger._version import __version__
+
+_BY_STATUS: dict[int, type[errors.EvalLedgerError]] = {
+    400: errors.EvalLedgerError,
+    401: errors.Unauthenticated,
+    403: errors.PermissionDenied,
+    404: errors.NotFoundError,
+    409: errors.ConflictError,
+    413: errors.ValidationFailed,
+    422: errors.ValidationFailed,
+    503: errors.DatabaseUnavailable,
+}
+
+
+def _message(response: httpx.Response) -> tuple[str, str | None]:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return response.text[:500] or response.reason_phrase, None
+    if isinstance(detail, list) and detail:
+        first = detail[0]
+        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        return (f"{field}: {first.get('msg')}" if field else str(first.get("msg"))), field
+    return str(detail), None
+
+
+class HttpBase:
+    """Holds the ``httpx.AsyncClient``; domain client mixins call :meth:`_request`."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": f"evalledger-client/{__version__}"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+        self._retries = retries
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        retry_safe: bool = False,
+    ) -> Any:
+        """Send, retrying 503s and connection errors for requests that are safe to repeat.
+
+        GET and PUT are always safe; other writes only when they carry an idempotency key
+        or a client-supplied id (the caller then passes ``retry_safe=True``).
+        """
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        safe = retry_safe or method in ("GET", "PUT") or idempotency_key is not None
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError as exc:
+                if safe and attempt < self._retries:
+                    attempt += 1
+                    await asyncio.sleep(0.2 * attempt)
+                    continue
+                raise errors.DatabaseUnavailable(f"cannot reach evalledger: {exc}") from exc
+            if response.status_code == 503 and safe and attempt < self._retries:
+                attempt += 1
+                await asyncio.sleep(0.2 * attempt)
+                continue
+            if response.status_code >= 400:
+                message, field = _message(response)
+                cls = _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
+                raise cls(message, field=field)
+            return response.json()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

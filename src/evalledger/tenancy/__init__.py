@@ -1,0 +1,1 @@
+"""Tenancy: projects and the API keys that act inside them."""

@@ -1,0 +1,156 @@
+"""Projects and API keys: creation, listing, revocation and authentication."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from evalledger.db.types import utcnow
+from evalledger.errors import ConflictError, NotFoundError, Unauthenticated, ValidationFailed
+from evalledger.tenancy.models import SCOPES, ApiKey, Project
+from evalledger.uow import Actor, UnitOfWork
+
+KEY_PREFIX = "evl_"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> tuple[str, str]:
+    """``(secret, display_prefix)``: 256 random bits, shown once, stored only as a hash."""
+    prefix = secrets.token_hex(4)
+    return f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: uuid.UUID
+    name: str
+    scope: str
+    prefix: str
+    project: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    info: KeyInfo
+    secret: str
+
+
+async def get_project(uow: UnitOfWork, name: str) -> Project:
+    project = (
+        await uow.session.execute(select(Project).where(Project.name == name))
+    ).scalar_one_or_none()
+    if project is None:
+        raise NotFoundError(
+            f"project {name!r} not found: create it with `evalledger projects create {name}`",
+            field="project",
+        )
+    return project
+
+
+async def create_project(uow: UnitOfWork, name: str) -> Project:
+    if not name or len(name) > 100:
+        raise ValidationFailed("project name must be 1 to 100 characters", field="name")
+    existing = (
+        await uow.session.execute(select(Project).where(Project.name == name))
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise ConflictError(f"project {name!r} already exists", field="name")
+    project = Project(name=name)
+    uow.session.add(project)
+    await uow.session.flush()
+    uow.audit("project", project.id, "create", {"name": name})
+    return project
+
+
+async def list_projects(uow: UnitOfWork) -> list[Project]:
+    return list((await uow.session.execute(select(Project).order_by(Project.name))).scalars())
+
+
+async def create_key(uow: UnitOfWork, *, name: str, scope: str, project: str) -> CreatedKey:
+    if scope not in SCOPES:
+        raise ValidationFailed(f"scope must be one of {', '.join(SCOPES)}", field="scope")
+    if not name or len(name) > 100:
+        raise ValidationFailed("key name must be 1 to 100 characters", field="name")
+    proj = await get_project(uow, project)
+    secret, prefix = new_secret()
+    key = ApiKey(
+        project_id=proj.id, name=name, scope=scope, prefix=prefix, key_hash=hash_secret(secret)
+    )
+    uow.session.add(key)
+    await uow.session.flush()
+    uow.audit("api_key", key.id, "create", {"name": name, "scope": scope, "project": project})
+    return CreatedKey(_info(key, proj.name), secret)
+
+
+async def list_keys(uow: UnitOfWork) -> list[KeyInfo]:
+    rows = await uow.session.execute(
+        select(ApiKey, Project.name)
+        .join(Project, Project.id == ApiKey.project_id)
+        .order_by(ApiKey.created_at)
+    )
+    return [_info(key, project) for key, project in rows.all()]
+
+
+async def revoke_key(uow: UnitOfWork, key_ref: str) -> KeyInfo:
+    """Revoke by id or display prefix. Revoking twice is harmless."""
+    cond = ApiKey.prefix == key_ref
+    with contextlib.suppress(ValueError):
+        cond = cond | (ApiKey.id == uuid.UUID(key_ref))
+    found = (
+        await uow.session.execute(
+            select(ApiKey, Project.name).join(Project, Project.id == ApiKey.project_id).where(cond)
+        )
+    ).all()
+    if not found:
+        raise NotFoundError(f"no API key with id or prefix {key_ref!r}", field="key")
+    if len(found) > 1:
+        raise ConflictError(f"{key_ref!r} matches several keys; use the key id", field="key")
+    key, project = found[0]
+    if key.revoked_at is None:
+        await uow.session.execute(
+            update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=utcnow())
+        )
+        uow.audit("api_key", key.id, "revoke")
+        await uow.session.refresh(key)
+    return _info(key, project)
+
+
+async def authenticate(uow: UnitOfWork, secret: str) -> Actor:
+    """The actor a bearer secret stands for, or :class:`Unauthenticated`."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+        raise Unauthenticated("malformed API key")
+    row = (
+        await uow.session.execute(
+            select(
+                ApiKey.id, ApiKey.project_id, ApiKey.scope, ApiKey.name, ApiKey.revoked_at
+            ).where(ApiKey.key_hash == hash_secret(secret))
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthenticated("unknown API key")
+    if row.revoked_at is not None:
+        raise Unauthenticated("API key revoked")
+    return Actor(project_id=row.project_id, key_id=row.id, scope=row.scope, name=row.name)
+
+
+def _info(key: ApiKey, project: str) -> KeyInfo:
+    return KeyInfo(
+        id=key.id,
+        name=key.name,
+        scope=key.scope,
+        prefix=key.prefix,
+        project=project,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )

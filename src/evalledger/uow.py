@@ -1,0 +1,144 @@
+"""The unit of work: the one place that opens, commits and rolls back transactions.
+
+Services take a unit of work, do their reads and writes through it, and never commit
+themselves. Leaving the ``async with`` block normally commits; an exception rolls back, so a
+failed write leaves nothing half-written. Audit rows and idempotency records are written
+through the same session, so they commit or vanish with the change they describe.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evalledger.db.base import DEFAULT_PROJECT_ID
+from evalledger.db.engine import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the project they act in, the API key (if any) and its scope."""
+
+    project_id: uuid.UUID = DEFAULT_PROJECT_ID
+    key_id: uuid.UUID | None = None
+    scope: str = "admin"
+    name: str = "local"
+
+    @property
+    def audit_user(self) -> str:
+        return str(self.key_id) if self.key_id else self.name
+
+
+LOCAL_ACTOR = Actor()
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction against ``db`` on behalf of ``actor``.
+
+    ``write=True`` opens the transaction for writing (on SQLite: queued behind the in-process
+    writer lock, then ``BEGIN IMMEDIATE``), so concurrent writers wait instead of failing.
+    """
+
+    db: Database
+    actor: Actor = LOCAL_ACTOR
+    write: bool = True
+    session: AsyncSession = field(init=False)
+    _locked: bool = field(default=False, init=False)
+
+    @property
+    def project_id(self) -> uuid.UUID:
+        return self.actor.project_id
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect_name
+
+    async def __aenter__(self) -> UnitOfWork:
+        lock = self.db.write_lock() if self.write else None
+        if lock is not None:
+            await lock.acquire()
+            self._locked = True
+        try:
+            self.session = self.db.session(write=self.write)
+            await self.session.begin()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None and self.write:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            try:
+                await self.session.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._locked:
+            lock = self.db.write_lock()
+            assert lock is not None
+            lock.release()
+            self._locked = False
+
+    def audit(
+        self,
+        entity_type: str,
+        entity_id: object,
+        action: str,
+        changes: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Record one audit row for a mutation, in this transaction."""
+        from evalledger.audit.models import AuditLog
+
+        self.session.add(
+            AuditLog(
+                project_id=self.project_id,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                action=action,
+                user_id=self.actor.audit_user,
+                changes=changes,
+                metadata_=metadata,
+            )
+        )
+
+
+def transaction(
+    func: Callable[Concatenate[UnitOfWork, P], Awaitable[R]],
+) -> Callable[Concatenate[UnitOfWork | Database, P], Awaitable[R]]:
+    """Run ``func`` in one write transaction (the seeds' ``@transaction``).
+
+    Call the decorated function with a :class:`Database` to open a new unit of work (commit on
+    success, rollback on error), or with an open :class:`UnitOfWork` to join it, so decorated
+    operations compose into one larger transaction.
+    """
+
+    @functools.wraps(func)
+    async def wrapper(target: UnitOfWork | Database, *args: P.args, **kwargs: P.kwargs) -> R:
+        if isinstance(target, UnitOfWork):
+            return await func(target, *args, **kwargs)
+        async with UnitOfWork(target) as uow:
+            return await func(uow, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

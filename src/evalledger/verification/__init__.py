@@ -1,0 +1,1 @@
+"""Verification: combining independent verdicts on a result into one consensus decision."""
