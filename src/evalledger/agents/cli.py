@@ -75,3 +75,7 @@ def show_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
             str(h.xp_awarded),
         )
     console.print(history)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="agents")

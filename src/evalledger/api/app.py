@@ -16,16 +16,16 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from evalledger._version import __version__
-from evalledger.agents.router import router as agents_router
 from evalledger.api.errors import install_error_handlers
 from evalledger.api.health import router as health_router
 from evalledger.api.limits import BodySizeLimit
 from evalledger.config import Settings, get_settings
+from evalledger.domains import domain_modules
 from evalledger.sdk.ledger import Ledger
 
 log = structlog.get_logger("evalledger.api")
 
-ROUTERS = [health_router, agents_router]
+ROUTERS = [health_router, *(module.router for module in domain_modules("router"))]
 
 
 def create_app(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from evalledger._version import __version__
-from evalledger.agents.cli import app as agents_app
 from evalledger.cli import db as db_cli
 from evalledger.cli.keys import keys_app, projects_app
 from evalledger.cli.serve import serve
+from evalledger.domains import domain_modules
 
 app = typer.Typer(
     name="evalledger",
@@ -36,7 +36,8 @@ app.command("serve")(serve)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(projects_app, name="projects")
-app.add_typer(agents_app, name="agents")
+for _module in domain_modules("cli"):
+    _module.register(app)
 
 if __name__ == "__main__":
     app()

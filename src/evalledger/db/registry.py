@@ -6,23 +6,10 @@ edits a shared list to register its tables.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-import evalledger
 from evalledger.db import idempotency as _idempotency  # noqa: F401
 from evalledger.db.base import Base
+from evalledger.domains import domain_modules
 
-
-def _import_domain_models() -> None:
-    for module in pkgutil.iter_modules(evalledger.__path__):
-        if module.ispkg:
-            try:
-                importlib.import_module(f"evalledger.{module.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"evalledger.{module.name}.models":
-                    raise
-
-
-_import_domain_models()
+for _module in domain_modules("models"):
+    pass
 metadata = Base.metadata
