@@ -180,7 +180,7 @@ class Repository(Generic[ModelT]):
         if len(rows) > limit:
             rows = rows[:limit]
             last = rows[-1]
-            next_cursor = encode_cursor(last.created_at, last.id)  # type: ignore[attr-defined]
+            next_cursor = encode_cursor(last.created_at, last.id)
         return rows, next_cursor
 
     # -- writes -------------------------------------------------------------------------
@@ -192,7 +192,7 @@ class Repository(Generic[ModelT]):
         row = self.model(**values)
         self.session.add(row)
         await self.session.flush()
-        return await self.get(row.id) if self.eager else row  # type: ignore[attr-defined]
+        return await self.get(row.id) if self.eager else row  # type: ignore[attr-defined,return-value]
 
     async def update(self, row_id: Any, **values: Any) -> ModelT:
         """Update one row of this project; :class:`NotFoundError` if it is not there."""
