@@ -62,10 +62,11 @@ def pg_url_for(database: str) -> str:
     return make_url(PG_SERVER_URL).set(database=database).render_as_string(hide_password=False)
 
 
-def create_pg_database(name: str) -> str:
+async def acreate_pg_database(name: str) -> str:
+    """Create (or re-create) a PostgreSQL database for a test; returns its URL."""
     try:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as exc:
         pytest.fail(
             f"PostgreSQL at {make_url(PG_SERVER_URL).render_as_string(hide_password=True)} "
@@ -75,8 +76,16 @@ def create_pg_database(name: str) -> str:
     return pg_url_for(name)
 
 
+async def adrop_pg_database(name: str) -> None:
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_pg_database(name: str) -> str:
+    return asyncio.run(acreate_pg_database(name))
+
+
 def drop_pg_database(name: str) -> None:
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(adrop_pg_database(name))
 
 
 def _migrate(url: str) -> None:

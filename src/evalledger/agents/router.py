@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Path
 
 from evalledger.agents.schemas import (
@@ -21,7 +23,7 @@ from evalledger.api.deps import IdempotencyKey, Reader, Writer
 
 router = APIRouter(prefix="/api/agent-metrics", tags=["agent-metrics"])
 
-AgentTypePath = Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.:-]+$")
+AgentType = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 @router.get("/", response_model=AgentsOverview, summary="Overview of all agents")
@@ -35,12 +37,14 @@ async def analytics_summary(ledger: Reader) -> AnalyticsEnvelope:
 
 
 @router.post("/bulk-update", response_model=BulkUpdated, summary="Update several agents at once")
-async def bulk_update(body: BulkUpdateIn, ledger: Writer, key: IdempotencyKey) -> BulkUpdated:
+async def bulk_update(
+    body: BulkUpdateIn, ledger: Writer, key: IdempotencyKey = None
+) -> BulkUpdated:
     return await ledger.bulk_update_metrics(body.updates, idempotency_key=key)
 
 
 @router.get("/{agent_type}", response_model=AgentMetricsEnvelope, summary="One agent's metrics")
-async def agent_metrics(ledger: Reader, agent_type: str = AgentTypePath) -> AgentMetricsEnvelope:
+async def agent_metrics(ledger: Reader, agent_type: AgentType) -> AgentMetricsEnvelope:
     metrics = await ledger.get_agent_metrics(agent_type)
     return AgentMetricsEnvelope(agent_type=agent_type, metrics=metrics)
 
@@ -48,16 +52,14 @@ async def agent_metrics(ledger: Reader, agent_type: str = AgentTypePath) -> Agen
 @router.get(
     "/{agent_type}/custody", response_model=CustodyMetricsEnvelope, summary="Custody metrics"
 )
-async def custody_metrics(
-    ledger: Reader, agent_type: str = AgentTypePath
-) -> CustodyMetricsEnvelope:
+async def custody_metrics(ledger: Reader, agent_type: AgentType) -> CustodyMetricsEnvelope:
     metrics = await ledger.get_custody_metrics(agent_type)
     return CustodyMetricsEnvelope(agent_type=agent_type, custody_metrics=metrics)
 
 
 @router.put("/{agent_type}", response_model=AgentUpdated, summary="Create or update an agent")
 async def put_agent(
-    body: AgentMetricsUpdate, ledger: Writer, key: IdempotencyKey, agent_type: str = AgentTypePath
+    body: AgentMetricsUpdate, ledger: Writer, agent_type: AgentType, key: IdempotencyKey = None
 ) -> AgentUpdated:
     return await ledger.create_or_update_agent_metrics(agent_type, body, idempotency_key=key)
 
@@ -69,20 +71,18 @@ async def put_agent(
     description="Send an `id` to make retries safe: the same id is recorded once.",
 )
 async def record_custody_test(
-    body: CustodyTestIn, ledger: Writer, agent_type: str = AgentTypePath
+    body: CustodyTestIn, ledger: Writer, agent_type: AgentType
 ) -> CustodyTestRecorded:
     return await ledger.update_custody_test_result(agent_type, body)
 
 
 @router.post("/{agent_type}/learning", response_model=AgentUpdated, summary="Record learning")
 async def learning(
-    body: LearningIn, ledger: Writer, key: IdempotencyKey, agent_type: str = AgentTypePath
+    body: LearningIn, ledger: Writer, agent_type: AgentType, key: IdempotencyKey = None
 ) -> AgentUpdated:
     return await ledger.update_learning_metrics(agent_type, body, idempotency_key=key)
 
 
 @router.delete("/{agent_type}/reset", response_model=AgentUpdated, summary="Reset an agent")
-async def reset(
-    ledger: Writer, key: IdempotencyKey, agent_type: str = AgentTypePath
-) -> AgentUpdated:
+async def reset(ledger: Writer, agent_type: AgentType, key: IdempotencyKey = None) -> AgentUpdated:
     return await ledger.reset_agent_metrics(agent_type, idempotency_key=key)

@@ -1,0 +1,150 @@
+"""A real server process: the remote clients, persistence across restarts, --no-auth rules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from evalledger import Client, SyncClient
+from evalledger.api.app import create_app
+from evalledger.errors import NotFoundError, PermissionDenied, ValidationFailed
+from evalledger.sdk.ledger import Ledger
+from tests.conftest import make_key
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, *args: str) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "EVALLEDGER_DATABASE_URL": database_url, "EVALLEDGER_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalledger.cli.main", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                raise AssertionError(f"server exited with {proc.returncode}: {out}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not become healthy in 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def test_data_survives_a_server_restart(seeded: Ledger) -> None:
+    key = await make_key(seeded, "write")
+    url = seeded.settings.database_url
+    with running_server(url) as base, SyncClient(base, api_key=key) as client:
+        out = client.update_custody_test_result(
+            "guardian", {"passed": True, "score": 88, "xp_awarded": 7}
+        )
+        assert out.updated_custody_metrics.xp == 7
+    with running_server(url) as base, SyncClient(base, api_key=key) as client:
+        metrics = client.get_agent_metrics("guardian")
+        assert metrics.xp == 7 and metrics.test_history[0].score == 88
+
+
+async def test_client_matches_ledger(seeded: Ledger) -> None:
+    """Client and Ledger: same method names, same return types, same errors."""
+    key = await make_key(seeded, "write")
+    app = create_app(seeded.settings, ledger=seeded)
+    transport = httpx.ASGITransport(app=app)
+    async with Client("http://test", api_key=key, transport=transport) as client:
+        remote = await client.update_custody_test_result("sandbox", {"passed": True, "score": 70})
+        local = await seeded.get_agent_metrics("sandbox")
+        assert type(remote).__name__ == "CustodyTestRecorded"
+        assert (await client.get_agent_metrics("sandbox")) == local
+        assert (await client.get_custody_metrics("sandbox")) == await seeded.get_custody_metrics(
+            "sandbox"
+        )
+        assert (await client.get_all_agent_metrics()) == await seeded.get_all_agent_metrics()
+        await client.update_learning_metrics(
+            "sandbox", {"learning_score_delta": 2}, idempotency_key="k1"
+        )
+        await client.update_learning_metrics(
+            "sandbox", {"learning_score_delta": 2}, idempotency_key="k1"
+        )
+        assert (await seeded.get_agent_metrics("sandbox")).learning_score == 2
+        await client.bulk_update_metrics({"sandbox": {"status": "busy"}})
+        assert (await client.reset_agent_metrics("sandbox")).metrics.total_tests_given == 0
+        with pytest.raises(NotFoundError):
+            await client.get_agent_metrics("ghost")
+        with pytest.raises(ValidationFailed):
+            await client._request(
+                "POST", "/api/agent-metrics/sandbox/custody-test", json={"score": 500}
+            )
+        summary = await client.get_analytics_summary()
+        assert summary.total_agents == 4
+    for name in (
+        "get_agent_metrics",
+        "get_all_agent_metrics",
+        "list_agents",
+        "create_or_update_agent_metrics",
+        "update_specific_metrics",
+        "update_custody_test_result",
+        "get_custody_metrics",
+        "update_learning_metrics",
+        "bulk_update_metrics",
+        "reset_agent_metrics",
+        "get_analytics_summary",
+    ):
+        assert callable(getattr(Ledger, name)) and callable(getattr(Client, name)), name
+
+
+async def test_read_key_client_gets_permission_denied(seeded: Ledger) -> None:
+    key = await make_key(seeded, "read")
+    transport = httpx.ASGITransport(app=create_app(seeded.settings, ledger=seeded))
+    async with Client("http://test", api_key=key, transport=transport) as client:
+        with pytest.raises(PermissionDenied):
+            await client.update_custody_test_result("guardian", {"passed": True, "score": 1})
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_no_auth_server_answers_without_a_key(seeded: Ledger) -> None:
+    with running_server(seeded.settings.database_url, "--no-auth") as base:
+        r = httpx.get(f"{base}/api/agent-metrics/", timeout=5)
+        assert r.status_code == 200 and r.json()["total_agents"] == 4
+
+
+def test_no_auth_is_refused_off_loopback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "EVALLEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalledger.cli.main", "serve", "--no-auth", "--host", "0.0.0.0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "--no-auth is refused" in proc.stderr
