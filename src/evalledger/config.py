@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     max_learning_patterns_size: int = Field(100, ge=1, le=10_000)
     max_improvement_suggestions_size: int = Field(50, ge=1, le=10_000)
 
+    elo_k: float = Field(4.0, gt=0, le=1000, description="Elo step for the leaderboard")
+    bootstrap_rounds: int = Field(100, ge=1, le=1000, description="leaderboard bootstrap rounds")
+
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     default_page_size: int = Field(50, ge=1)
     max_page_size: int = Field(1000, ge=1)
@@ -92,6 +95,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True
     exports_dir: Path = Path("data/exports")
+
+    assessment_cache_days: int = Field(7, ge=0, description="use_cached window for assessments")
+    evidence_min: int = Field(3, ge=0, description="verify: fewest evidence rows per assessment")
+    evidence_max: int = Field(20, ge=0, description="verify: most evidence rows per assessment")
 
     @field_validator("database_url")
     @classmethod

@@ -21,10 +21,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, Table, and_, delete, func, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from evalledger.db.base import Base
+from evalledger.db.dialect import insert
 from evalledger.db.types import utcnow
 from evalledger.errors import NotFoundError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -65,6 +67,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise ValidationFailed(
             "cursor is malformed; pass back a next_cursor", field="cursor"
         ) from exc
+
+
+def row_to_dict(row: Base) -> dict[str, Any]:
+    """A mapped row as ``{column name: value}`` (so attribute ``metadata_`` -> ``metadata``)."""
+    mapper = sa_inspect(row).mapper
+    return {attr.columns[0].name: getattr(row, attr.key) for attr in mapper.column_attrs}
 
 
 class Repository(Generic[ModelT]):
@@ -249,3 +257,43 @@ class Repository(Generic[ModelT]):
             await self.update(row_id, **values)
             count += 1
         return count
+
+    async def upsert(
+        self,
+        values: Mapping[str, Any],
+        *,
+        conflict: Sequence[str],
+        update_columns: Sequence[str] | None = None,
+    ) -> ModelT:
+        """Insert a row or, when it collides on the unique ``conflict`` columns, update it.
+
+        One ``INSERT ... ON CONFLICT DO UPDATE`` statement on both backends, so concurrent
+        upserts of the same key never fail and never duplicate. ``update_columns`` defaults to
+        every given column except the conflict columns, ``id``, ``project_id`` and
+        ``created_at``. Returns the stored row, reloaded.
+        """
+        table: Table = self.model.__table__  # type: ignore[assignment]
+        now = utcnow()
+        row = dict(values)
+        row.setdefault("id", uuid.uuid4())
+        if self._scoped:
+            row.setdefault("project_id", self.uow.project_id)
+        if "created_at" in table.columns:
+            row.setdefault("created_at", now)
+        if "updated_at" in table.columns:
+            row.setdefault("updated_at", now)
+        keep = {"id", "project_id", "created_at", *conflict}
+        columns = (
+            list(update_columns)
+            if update_columns is not None
+            else [c for c in row if c not in keep]
+        )
+        if "updated_at" in table.columns and "updated_at" not in columns:
+            columns.append("updated_at")
+        stmt = insert(self.uow.dialect, table).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(conflict), set_={c: stmt.excluded[c] for c in columns}
+        ).returning(table.c.id)
+        row_id = (await self.session.execute(stmt)).scalar_one()
+        self.session.expire_all()
+        return await self.get(row_id)

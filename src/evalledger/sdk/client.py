@@ -18,9 +18,27 @@ import inspect
 from typing import Any, Self
 
 from evalledger.agents.client import AgentsClient
+from evalledger.assessments.client import AssessmentsClient
+from evalledger.audit.client import AuditClient
+from evalledger.competitions.client import CompetitionsClient
+from evalledger.consensus.client import ConsensusClient
+from evalledger.evolution.client import EvolutionClient
+from evalledger.framework.client import FrameworkClient
+from evalledger.power.client import PowerClient
+from evalledger.verification.client import VerificationClient
 
 
-class Client(AgentsClient):
+class Client(
+    AgentsClient,
+    AssessmentsClient,
+    CompetitionsClient,
+    AuditClient,
+    VerificationClient,
+    ConsensusClient,
+    FrameworkClient,
+    PowerClient,
+    EvolutionClient,
+):
     """Async HTTP client for the evalledger REST API."""
 
 

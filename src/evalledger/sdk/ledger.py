@@ -14,11 +14,19 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from evalledger.agents.facade import AgentsFacade
+from evalledger.assessments.facade import AssessmentsFacade
+from evalledger.audit.facade import AuditFacade
+from evalledger.competitions.facade import CompetitionsFacade
 from evalledger.config import Settings, load_settings
+from evalledger.consensus.facade import ConsensusFacade
 from evalledger.db import migrate
 from evalledger.db.engine import Database
+from evalledger.evolution.facade import EvolutionFacade
+from evalledger.framework.facade import FrameworkFacade
+from evalledger.power.facade import PowerFacade
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
+from evalledger.verification.facade import VerificationFacade
 
 L = TypeVar("L", bound="Ledger")
 
@@ -42,7 +50,17 @@ class _Opening(Generic[L]):
             await self._ledger.close()
 
 
-class Ledger(AgentsFacade):
+class Ledger(
+    AgentsFacade,
+    AssessmentsFacade,
+    CompetitionsFacade,
+    AuditFacade,
+    VerificationFacade,
+    ConsensusFacade,
+    FrameworkFacade,
+    PowerFacade,
+    EvolutionFacade,
+):
     """The in-process ledger. Method names and return types match :class:`Client`'s."""
 
     @classmethod

@@ -1,0 +1,142 @@
+"""``evalledger assessments export|import``, ``evalledger verify`` and ``evalledger stats``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from evalledger.assessments import integrity, transfer
+from evalledger.assessments.schemas import DuplicatePolicy
+from evalledger.cli.common import EXIT_ERROR, console, fail, run, with_ledger
+
+app = typer.Typer(help="Skill assessments: export and import backups.", no_args_is_help=True)
+
+ProjectOpt = typer.Option(None, "--project", help="project name (default: default)")
+
+
+@app.command("export")
+def export(
+    output: Path = typer.Option(..., "--output", "-o", help="file to write (JSON)"),
+    student_id: str | None = typer.Option(None, "--student-id"),
+    skill_type: str | None = typer.Option(None, "--skill-type"),
+    start_date: str | None = typer.Option(None, "--start-date", help="YYYY-MM-DD, inclusive"),
+    end_date: str | None = typer.Option(None, "--end-date", help="YYYY-MM-DD, inclusive"),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Export assessments with their evidence (seed 003 backup format), streamed."""
+    result = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.export_assessments(
+                output,
+                student_id=student_id,
+                skill_type=skill_type,
+                start_date=start_date,
+                end_date=end_date,
+            ),
+            project=project,
+        )
+    )
+    console.print(f"✓ Successfully exported {result.total_assessments} assessments")
+    console.print(f"✓ Saved to: {result.output}", soft_wrap=True)
+
+
+@app.command("import")
+def import_(
+    input_file: Path = typer.Option(..., "--input", "-i", help="backup file to read"),
+    skip_duplicates: bool = typer.Option(False, "--skip-duplicates", help="keep existing rows"),
+    update_duplicates: bool = typer.Option(
+        False, "--update-duplicates", help="overwrite existing rows with the file's"
+    ),
+    batch_size: int = typer.Option(
+        transfer.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="records per transaction"
+    ),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Import a backup. Default: stop with an error at the first duplicate id."""
+    if skip_duplicates and update_duplicates:
+        fail("--skip-duplicates and --update-duplicates exclude each other", 2)
+    policy: DuplicatePolicy = (
+        "skip" if skip_duplicates else "update" if update_duplicates else "error"
+    )
+    console.print("Starting assessment import...")
+    console.print(f"Input file: {input_file}", soft_wrap=True)
+    console.print(f"Duplicate handling: {policy}")
+    backup = run(lambda: _load(input_file))
+    console.print(f"Found {len(backup.assessments)} assessments in backup file")
+    if backup.export_timestamp:
+        console.print(f"Backup timestamp: {backup.export_timestamp}")
+    with Progress(
+        TextColumn("Importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("import", total=len(backup.assessments))
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run(
+            lambda: with_ledger(
+                lambda ledger: ledger.import_assessments(
+                    backup, duplicates=policy, batch_size=batch_size, progress=advance
+                ),
+                project=project,
+            )
+        )
+    console.print("✓ Import complete:")
+    console.print(f"  - Imported: {result.imported}")
+    console.print(f"  - Skipped: {result.skipped}")
+    console.print(f"  - Updated: {result.updated}")
+    if result.students_imported:
+        console.print(f"  - Students imported: {result.students_imported}")
+
+
+async def _load(path: Path) -> transfer.Backup:
+    return transfer.load_backup(path)
+
+
+def verify(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="list offending ids"),
+    fix_orphans: bool = typer.Option(False, "--fix-orphans", help="delete orphaned evidence"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
+) -> None:
+    """Check data integrity across all projects. Exit 0 when healthy, 1 when issues found."""
+    report = run(lambda: with_ledger(lambda ledger: ledger.verify(fix_orphans=fix_orphans)))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        for line in integrity.render(report, verbose=verbose):
+            typer.echo(line)
+    if not report.healthy:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def stats(
+    project: str | None = typer.Option(
+        None, "--project", help="one project's statistics (default: all projects)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Seed 003's database statistics: assessments per skill, evidence, students, averages."""
+    result = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.stats(all_projects=project is None), project=project
+        )
+    )
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    for line in integrity.render_statistics(result, numbered=False):
+        typer.echo(line)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="assessments")
+    root.command("verify")(verify)
+    root.command("stats")(stats)

@@ -1,0 +1,158 @@
+"""The assessments operations as the SDK exposes them (``Ledger``)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from evalledger.assessments import integrity, transfer
+from evalledger.assessments.schemas import (
+    AssessmentIn,
+    AssessmentOut,
+    BackupResult,
+    DuplicatePolicy,
+    ExportFilters,
+    ExportResult,
+    ImportResult,
+    Statistics,
+    StudentDetail,
+    StudentIn,
+    StudentOut,
+)
+from evalledger.assessments.service import AssessmentService, statistics
+from evalledger.db.repository import Page
+from evalledger.errors import ValidationFailed
+from evalledger.sdk.base import LedgerBase
+from evalledger.uow import UnitOfWork
+
+
+def _model(cls: Any, value: Any) -> Any:
+    return value if isinstance(value, cls) else cls.model_validate(value)
+
+
+class AssessmentsFacade(LedgerBase):
+    def _assessments(self, uow: UnitOfWork) -> AssessmentService:
+        return AssessmentService(uow, self.settings)
+
+    # -- students ----------------------------------------------------------------------
+
+    async def create_student(self, data: StudentIn | Mapping[str, Any]) -> StudentOut:
+        body = _model(StudentIn, data)
+        async with self._write() as uow:
+            return await self._assessments(uow).create_student(body)
+
+    async def list_students(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[StudentOut]:
+        async with self._read() as uow:
+            return await self._assessments(uow).list_students(limit=limit, cursor=cursor)
+
+    async def get_student(self, student_id: uuid.UUID | str) -> StudentDetail:
+        async with self._read() as uow:
+            return await self._assessments(uow).get_student(uuid.UUID(str(student_id)))
+
+    # -- assessments -------------------------------------------------------------------
+
+    async def create_assessment(
+        self,
+        student_id: uuid.UUID | str,
+        data: AssessmentIn | Mapping[str, Any],
+        *,
+        use_cached: bool = False,
+    ) -> AssessmentOut:
+        body = _model(AssessmentIn, data)
+        async with self._write() as uow:
+            return await self._assessments(uow).create_assessment(
+                uuid.UUID(str(student_id)), body, use_cached=use_cached
+            )
+
+    async def list_assessments(
+        self,
+        *,
+        student_id: uuid.UUID | str | None = None,
+        skill_type: str | None = None,
+        start_date: str | date | datetime | None = None,
+        end_date: str | date | datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[AssessmentOut]:
+        async with self._read() as uow:
+            return await self._assessments(uow).list_assessments(
+                student_id=uuid.UUID(str(student_id)) if student_id else None,
+                skill_type=skill_type,
+                start_date=start_date,
+                end_date=end_date,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
+        async with self._read() as uow:
+            return await self._assessments(uow).get_assessment(uuid.UUID(str(assessment_id)))
+
+    # -- export / import / backup ------------------------------------------------------
+
+    async def export_assessments(
+        self,
+        output: str | Path,
+        *,
+        student_id: uuid.UUID | str | None = None,
+        skill_type: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+    ) -> ExportResult:
+        try:
+            filters = ExportFilters.model_validate(
+                {
+                    "student_id": student_id,
+                    "skill_type": skill_type,
+                    "start_date": start_date,
+                    "end_date": end_date,
+                }
+            )
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else "filters"
+            raise ValidationFailed(f"{name}: {err['msg']}", field=name) from None
+        async with self._read() as uow:
+            return await transfer.export_assessments(uow, output, filters)
+
+    async def backup_assessments(self) -> BackupResult:
+        """Export everything of this project into ``settings.exports_dir``."""
+        async with self._read() as uow:
+            return await transfer.backup_assessments(uow, Path(self.settings.exports_dir))
+
+    async def import_assessments(
+        self,
+        source: str | Path | transfer.Backup,
+        *,
+        duplicates: DuplicatePolicy = "error",
+        batch_size: int = transfer.DEFAULT_BATCH_SIZE,
+        progress: transfer.Progress | None = None,
+    ) -> ImportResult:
+        if isinstance(source, transfer.Backup):
+            backup = source
+        else:
+            backup = await asyncio.to_thread(transfer.load_backup, source)
+        return await transfer.import_backup(
+            self._write, backup, policy=duplicates, batch_size=batch_size, progress=progress
+        )
+
+    # -- operator tools (whole database) -----------------------------------------------
+
+    async def verify(self, *, fix_orphans: bool = False) -> integrity.VerifyReport:
+        """Run the integrity checks over every project (``--fix-orphans`` deletes orphans)."""
+        unit = self._write() if fix_orphans else self._read()
+        async with unit as uow:
+            return await integrity.verify(uow, self.settings, fix_orphans=fix_orphans)
+
+    async def stats(self, *, all_projects: bool = False) -> Statistics:
+        """Seed 003's statistics: this project's, or the whole database's."""
+        async with self._read() as uow:
+            return await statistics(uow, None if all_projects else uow.project_id)

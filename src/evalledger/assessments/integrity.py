@@ -1,0 +1,505 @@
+"""``evalledger verify``: seed 003's integrity checks plus ledger-wide ones.
+
+Each check is a small async function taking a :class:`VerifyContext` and returning a
+:class:`CheckResult`; :data:`CHECKS` lists them in report order. Every check is set-based SQL
+(a few COUNT / EXISTS / GROUP BY queries); none loops over rows in Python. Offending ids are
+sampled (``LIMIT``) for the verbose and JSON reports only.
+
+Scope: the whole database, every project (this is an operator tool).
+
+An *issue* is data that is wrong (out-of-range scores, orphans, impossible timestamps,
+counters that disagree with their results, winners who did not take part); a *warning* is data
+that is suspicious but legal (a student without assessments, an assessment with too few or too
+many evidence records). ``Issues found`` counts failing lines (kinds of problem), not rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Table, and_, case, delete, exists, func, or_, select, text
+
+from evalledger.assessments.models import PRIMARY_SKILLS
+from evalledger.assessments.repository import assessments_t, evidence_t, students_t
+from evalledger.assessments.schemas import Statistics
+from evalledger.assessments.service import statistics
+from evalledger.config import Settings
+from evalledger.db.registry import metadata
+from evalledger.db.types import utcnow
+from evalledger.uow import UnitOfWork
+
+#: Clock skew tolerated before a timestamp counts as "in the future".
+FUTURE_TOLERANCE = timedelta(seconds=60)
+#: Offending ids listed per problem in verbose and JSON reports.
+SAMPLE = 20
+
+Kind = Literal["ok", "issue", "warning", "fixed", "info", "skipped"]
+
+
+@dataclass
+class Line:
+    kind: Kind
+    text: str
+    count: int = 0
+    sample: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    section: int
+    key: str
+    title: str
+    lines: list[Line] = field(default_factory=list)
+
+    def ok(self, message: str) -> None:
+        self.lines.append(Line("ok", message))
+
+    def problem(
+        self, kind: Kind, message: str, count: int, sample: list[Any] | None = None
+    ) -> None:
+        self.lines.append(Line(kind, message, count, [str(s) for s in sample or []]))
+
+    @property
+    def issues(self) -> int:
+        return sum(1 for line in self.lines if line.kind == "issue")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for line in self.lines if line.kind == "warning")
+
+    @property
+    def fixed(self) -> int:
+        return sum(line.count for line in self.lines if line.kind == "fixed")
+
+    @property
+    def status(self) -> str:
+        kinds = {line.kind for line in self.lines}
+        for kind in ("issue", "warning", "fixed", "skipped"):
+            if kind in kinds:
+                return kind
+        return "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "section": self.section,
+            "check": self.key,
+            "title": self.title,
+            "status": self.status,
+            "issues": self.issues,
+            "warnings": self.warnings,
+            "fixed": self.fixed,
+            "lines": [
+                {"kind": ln.kind, "message": ln.text, "count": ln.count, "sample": ln.sample}
+                for ln in self.lines
+            ],
+        }
+
+
+@dataclass
+class VerifyContext:
+    uow: UnitOfWork
+    settings: Settings
+    now: datetime
+    fix_orphans: bool = False
+
+    async def scalar(self, stmt: Any) -> int:
+        return int((await self.uow.session.execute(stmt)).scalar_one() or 0)
+
+    async def ids(self, stmt: Any) -> list[Any]:
+        return list((await self.uow.session.execute(stmt.limit(SAMPLE))).scalars())
+
+
+@dataclass
+class VerifyReport:
+    checked_at: str
+    statistics: Statistics
+    checks: list[CheckResult]
+
+    @property
+    def issues(self) -> int:
+        return sum(c.issues for c in self.checks)
+
+    @property
+    def warnings(self) -> int:
+        return sum(c.warnings for c in self.checks)
+
+    @property
+    def fixed(self) -> int:
+        return sum(c.fixed for c in self.checks)
+
+    @property
+    def healthy(self) -> bool:
+        return self.issues == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": "all projects",
+            "checked_at": self.checked_at,
+            "healthy": self.healthy,
+            "issues_found": self.issues,
+            "warnings": self.warnings,
+            "fixed": self.fixed,
+            "statistics": self.statistics.model_dump(),
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+Check = Callable[[VerifyContext], Awaitable[CheckResult]]
+
+
+# -- 1. score ranges ----------------------------------------------------------------------
+
+
+def _out_of_unit(column: Any) -> Any:
+    return or_(column.is_(None), column < 0, column > 1)
+
+
+async def check_score_ranges(ctx: VerifyContext) -> CheckResult:
+    result = CheckResult(1, "score_ranges", "Checking score ranges...")
+    for column, label in (
+        (assessments_t.c.score, "scores"),
+        (assessments_t.c.confidence, "confidence scores"),
+    ):
+        bad = _out_of_unit(column)
+        n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(bad))
+        if n:
+            sample = await ctx.ids(select(assessments_t.c.id).where(bad))
+            result.problem("issue", f"{n} assessments have {label} outside 0-1", n, sample)
+        else:
+            result.ok(f"All {label} are within valid range (0-1)")
+    return result
+
+
+# -- 2. student coverage ------------------------------------------------------------------
+
+
+async def check_student_coverage(ctx: VerifyContext) -> CheckResult:
+    result = CheckResult(2, "student_coverage", "Checking student assessment coverage...")
+    has_any = exists().where(assessments_t.c.student_id == students_t.c.id)
+    total = await ctx.scalar(select(func.count()).select_from(students_t))
+    n = await ctx.scalar(select(func.count()).select_from(students_t).where(~has_any))
+    if n:
+        sample = await ctx.ids(select(students_t.c.id).where(~has_any))
+        result.problem("warning", f"{n} of {total} students have no assessments", n, sample)
+    else:
+        result.ok(f"All {total} students have assessments")
+    primary = (
+        select(func.count(func.distinct(assessments_t.c.skill_type)))
+        .where(
+            assessments_t.c.student_id == students_t.c.id,
+            assessments_t.c.skill_type.in_(PRIMARY_SKILLS),
+        )
+        .scalar_subquery()
+    )
+    missing = and_(has_any, primary < len(PRIMARY_SKILLS))
+    n = await ctx.scalar(select(func.count()).select_from(students_t).where(missing))
+    if n:
+        sample = await ctx.ids(select(students_t.c.id).where(missing))
+        result.problem(
+            "warning",
+            f"{n} students are missing some of the {len(PRIMARY_SKILLS)} primary skill "
+            f"assessments ({', '.join(PRIMARY_SKILLS)})",
+            n,
+            sample,
+        )
+    else:
+        result.ok(f"All students have all {len(PRIMARY_SKILLS)} primary skill assessments")
+    return result
+
+
+# -- 3. orphaned evidence -----------------------------------------------------------------
+
+
+async def check_orphaned_evidence(ctx: VerifyContext) -> CheckResult:
+    result = CheckResult(3, "orphaned_evidence", "Checking for orphaned evidence...")
+    orphan = ~exists().where(assessments_t.c.id == evidence_t.c.assessment_id)
+    n = await ctx.scalar(select(func.count()).select_from(evidence_t).where(orphan))
+    if not n:
+        result.ok("No orphaned evidence records found")
+        return result
+    sample = await ctx.ids(select(evidence_t.c.id).where(orphan))
+    if ctx.fix_orphans:
+        deleted = (await ctx.uow.session.execute(delete(evidence_t).where(orphan))).rowcount  # type: ignore[attr-defined]
+        ctx.uow.audit(
+            "evidence",
+            "*",
+            "delete_orphans",
+            {"deleted": deleted, "sample": [str(s) for s in sample]},
+        )
+        result.problem("fixed", f"Deleted {deleted} orphaned evidence records", deleted, sample)
+    else:
+        result.problem(
+            "issue",
+            f"Found {n} orphaned evidence records (fix with --fix-orphans)",
+            n,
+            sample,
+        )
+    return result
+
+
+# -- 4. evidence linking ------------------------------------------------------------------
+
+
+async def check_evidence_linking(ctx: VerifyContext) -> CheckResult:
+    result = CheckResult(4, "evidence_linking", "Checking evidence linking...")
+    has_evidence = exists().where(evidence_t.c.assessment_id == assessments_t.c.id)
+    n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(~has_evidence))
+    if n:
+        sample = await ctx.ids(select(assessments_t.c.id).where(~has_evidence))
+        result.problem("warning", f"{n} assessments have no evidence records", n, sample)
+    else:
+        result.ok("All assessments have evidence records")
+    low, high = ctx.settings.evidence_min, ctx.settings.evidence_max
+    per = (
+        select(evidence_t.c.assessment_id.label("id"))
+        .join(assessments_t, assessments_t.c.id == evidence_t.c.assessment_id)
+        .group_by(evidence_t.c.assessment_id)
+        .having(or_(func.count() < low, func.count() > high))
+    )
+    n = await ctx.scalar(select(func.count()).select_from(per.subquery()))
+    if n:
+        sample = await ctx.ids(per.with_only_columns(evidence_t.c.assessment_id))
+        result.problem(
+            "warning",
+            f"{n} assessments have an unusual number of evidence records (outside {low}-{high})",
+            n,
+            sample,
+        )
+    else:
+        result.ok("Evidence counts are reasonable for all assessments")
+    return result
+
+
+# -- 5. timestamps ------------------------------------------------------------------------
+
+_STAMPED = (students_t, assessments_t, evidence_t)
+
+
+async def _per_table(ctx: VerifyContext, condition: Callable[[Table], Any]) -> dict[str, int]:
+    counts = (
+        await ctx.uow.session.execute(
+            select(
+                *(
+                    select(func.count())
+                    .select_from(t)
+                    .where(condition(t))
+                    .scalar_subquery()
+                    .label(t.name)
+                    for t in _STAMPED
+                )
+            )
+        )
+    ).one()
+    return {t.name: int(n) for t, n in zip(_STAMPED, counts, strict=True) if n}
+
+
+async def _sample(ctx: VerifyContext, condition: Callable[[Table], Any]) -> list[str]:
+    out: list[str] = []
+    for t in _STAMPED:
+        out += [f"{t.name}:{i}" for i in await ctx.ids(select(t.c.id).where(condition(t)))]
+    return out[:SAMPLE]
+
+
+async def check_timestamps(ctx: VerifyContext) -> CheckResult:
+    result = CheckResult(5, "timestamps", "Checking timestamp consistency...")
+    limit = ctx.now + FUTURE_TOLERANCE
+
+    def future(t: Table) -> Any:
+        return or_(t.c.created_at > limit, t.c.updated_at > limit)
+
+    def backwards(t: Table) -> Any:
+        return t.c.updated_at < t.c.created_at
+
+    for condition, ok, label in (
+        (future, "No future timestamps found", "have timestamps in the future"),
+        (backwards, "All timestamps are consistent", "have updated_at before created_at"),
+    ):
+        counts = await _per_table(ctx, condition)
+        if counts:
+            n = sum(counts.values())
+            where = ", ".join(f"{k}: {v}" for k, v in counts.items())
+            sample = await _sample(ctx, condition)
+            result.problem("issue", f"{n} records {label} ({where})", n, sample)
+        else:
+            result.ok(ok)
+    return result
+
+
+# -- 7. agent counters --------------------------------------------------------------------
+
+
+async def check_agent_counters(ctx: VerifyContext) -> CheckResult:
+    """Each agent's test counters and ``custody_xp`` equal the sums of its results of the
+    current epoch (``xp`` is not compared: competitions add to it too)."""
+    result = CheckResult(7, "agent_counters", "Checking agent counters against their results...")
+    agents = metadata.tables.get("agent_metrics")
+    results = metadata.tables.get("custody_test_results")
+    if agents is None or results is None:
+        result.problem("skipped", "Skipped: agent tables are not installed", 0)
+        return result
+    sums = (
+        select(
+            results.c.project_id,
+            results.c.ai_type,
+            results.c.agent_epoch,
+            func.count().label("given"),
+            func.sum(case((results.c.passed, 1), else_=0)).label("passed"),
+            func.sum(case((results.c.passed, 0), else_=1)).label("failed"),
+            func.sum(results.c.xp_awarded).label("xp"),
+        )
+        .group_by(results.c.project_id, results.c.ai_type, results.c.agent_epoch)
+        .subquery()
+    )
+    joined = agents.outerjoin(
+        sums,
+        and_(
+            sums.c.project_id == agents.c.project_id,
+            sums.c.ai_type == agents.c.agent_type,
+            sums.c.agent_epoch == agents.c.epoch,
+        ),
+    )
+    pairs = (
+        ("total_tests_given", sums.c.given),
+        ("total_tests_passed", sums.c.passed),
+        ("total_tests_failed", sums.c.failed),
+        ("custody_xp", sums.c.xp),
+    )
+    wrong = or_(*(agents.c[name] != func.coalesce(col, 0) for name, col in pairs))
+    total = await ctx.scalar(select(func.count()).select_from(agents))
+    n = await ctx.scalar(select(func.count()).select_from(joined).where(wrong))
+    if not n:
+        result.ok(f"All {total} agents' test counters equal the sum of their results")
+        return result
+    rows = (
+        await ctx.uow.session.execute(
+            select(
+                agents.c.agent_type,
+                *(agents.c[name] for name, _ in pairs),
+                *(func.coalesce(col, 0).label(f"sum_{name}") for name, col in pairs),
+            )
+            .select_from(joined)
+            .where(wrong)
+            .order_by(agents.c.agent_type, agents.c.project_id)
+            .limit(SAMPLE)
+        )
+    ).mappings()
+    sample = []
+    for row in rows:
+        diffs = [
+            f"{name} {row[name]} != {row[f'sum_{name}']}"
+            for name, _ in pairs
+            if row[name] != row[f"sum_{name}"]
+        ]
+        sample.append(f"{row['agent_type']}: {', '.join(diffs)}")
+    result.problem("issue", f"{n} agents have counters that disagree with their results", n, sample)
+    return result
+
+
+# -- 8. event winners ---------------------------------------------------------------------
+
+
+def _winner_not_participant(dialect: str, table: str) -> str:
+    """SQL selecting ids of events with a winner missing from ``participants`` (JSON lists).
+
+    JSON array expansion is spelled differently per backend (``json_each`` on SQLite,
+    ``jsonb_array_elements_text`` on PostgreSQL); the rest of the query is shared.
+    """
+    if dialect == "postgresql":
+        is_list = "jsonb_typeof(CAST({c} AS jsonb)) = 'array'"
+        each = "jsonb_array_elements_text(CAST({c} AS jsonb)) AS {a}(value)"
+    else:
+        is_list = "json_type({c}) = 'array'"
+        each = "json_each({c}) AS {a}"
+    return (
+        f"SELECT e.id FROM {table} AS e WHERE e.winners IS NOT NULL "
+        f"AND {is_list.format(c='e.winners')} AND EXISTS ("
+        f"SELECT 1 FROM {each.format(c='e.winners', a='w')} WHERE NOT EXISTS ("
+        f"SELECT 1 FROM {each.format(c='e.participants', a='p')} "
+        f"WHERE {is_list.format(c='e.participants')} AND p.value = w.value))"
+    )
+
+
+async def check_event_winners(ctx: VerifyContext) -> CheckResult:
+    result = CheckResult(8, "event_winners", "Checking olympic event winners...")
+    events = metadata.tables.get("olympic_events")
+    if events is None or not {"winners", "participants"} <= set(events.c.keys()):
+        result.problem("skipped", "Skipped: olympic events are not installed", 0)
+        return result
+    bad = (
+        text(_winner_not_participant(ctx.uow.dialect, events.name)).columns(events.c.id).subquery()
+    )
+    total = await ctx.scalar(select(func.count()).select_from(events))
+    n = await ctx.scalar(select(func.count()).select_from(bad))
+    if n:
+        sample = await ctx.ids(select(bad.c.id))
+        result.problem("issue", f"{n} events have winners who are not participants", n, sample)
+    else:
+        result.ok(f"All winners of {total} events are participants")
+    return result
+
+
+CHECKS: list[Check] = [
+    check_score_ranges,
+    check_student_coverage,
+    check_orphaned_evidence,
+    check_evidence_linking,
+    check_timestamps,
+    check_agent_counters,
+    check_event_winners,
+]
+
+
+async def verify(uow: UnitOfWork, settings: Settings, *, fix_orphans: bool = False) -> VerifyReport:
+    """Run every check over the whole database (all projects)."""
+    now = utcnow()
+    ctx = VerifyContext(uow=uow, settings=settings, now=now, fix_orphans=fix_orphans)
+    stats = await statistics(uow, None)
+    checks = [await check(ctx) for check in CHECKS]
+    return VerifyReport(checked_at=now.isoformat(), statistics=stats, checks=checks)
+
+
+# -- report -------------------------------------------------------------------------------
+
+RULE = "=" * 70
+_MARK = {"ok": "✓", "issue": "✗", "warning": "⚠", "fixed": "✓", "info": " ", "skipped": "-"}
+
+
+def render_statistics(stats: Statistics, *, numbered: bool = True) -> list[str]:
+    lines = ["6. Database statistics:" if numbered else "Database statistics:"]
+    lines.append(f"  Total assessments: {stats.total_assessments}")
+    lines += [f"    - {skill}: {n}" for skill, n in stats.by_skill.items()]
+    lines.append(f"  Total evidence records: {stats.total_evidence}")
+    lines.append(f"  Total students: {stats.total_students}")
+    lines.append(f"  Average assessments per student: {stats.average_assessments_per_student:.1f}")
+    lines.append(f"  Average evidence per assessment: {stats.average_evidence_per_assessment:.1f}")
+    return lines
+
+
+def render(report: VerifyReport, *, verbose: bool = False) -> list[str]:
+    """Seed 003's report: numbered sections, ✓/✗/⚠ lines, SUMMARY."""
+    out = [RULE, "SKILL ASSESSMENT DATA INTEGRITY VERIFICATION", RULE, ""]
+    out += render_statistics(report.statistics)
+    for check in report.checks:
+        out += ["", f"{check.section}. {check.title}"]
+        for line in check.lines:
+            out.append(f"{_MARK[line.kind]} {line.text}")
+            if verbose and line.sample:
+                out += [f"    - {s}" for s in line.sample]
+                if line.count > len(line.sample):
+                    out.append(f"    ... and {line.count - len(line.sample)} more")
+    out += ["", RULE, "SUMMARY", RULE]
+    out.append(f"Issues found: {report.issues}")
+    out.append(f"Warnings: {report.warnings}")
+    if report.fixed:
+        out.append(f"Fixed: {report.fixed}")
+    out.append("")
+    if report.issues:
+        out.append(f"✗ Integrity verification found {report.issues} issue(s).")
+    elif report.warnings:
+        out.append(f"⚠ No issues found, but {report.warnings} warning(s) need attention.")
+    else:
+        out.append("✓ All integrity checks passed! Data is healthy.")
+    return out

@@ -1,0 +1,157 @@
+"""``evalledger events list|show`` and ``evalledger leaderboard``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import typer
+from rich.table import Column, Table
+
+from evalledger.cli.common import console, fail, run, with_ledger
+
+app = typer.Typer(help="Multi-agent events (Olympics and the like).", no_args_is_help=True)
+
+ProjectOpt = typer.Option(None, "--project", help="project name (default: default)")
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: not an ISO 8601 timestamp: {value!r}")
+        raise
+    if stamp.tzinfo is None:
+        fail(f"{option}: give a timezone, e.g. {value}+00:00")
+    return stamp
+
+
+@app.command("list")
+def list_events(
+    event_type: str | None = typer.Option(None, "--type", help="only this event type"),
+    participant: str | None = typer.Option(None, "--participant", help="only with this agent"),
+    start: str | None = typer.Option(None, "--start", help="created at or after (ISO 8601)"),
+    end: str | None = typer.Option(None, "--end", help="created at or before (ISO 8601)"),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000),
+    cursor: str | None = typer.Option(None, "--cursor", help="next_cursor of a previous page"),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Events, newest first, with participants and winners (`events show` for scores)."""
+    since, until = _when(start, "--start"), _when(end, "--end")
+    page = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.list_events(
+                event_type=event_type,
+                participant=participant,
+                start=since,
+                end=until,
+                limit=limit,
+                cursor=cursor,
+            ),
+            project=project,
+        )
+    )
+    table = Table(
+        Column("id", no_wrap=True, min_width=36),
+        Column("when (UTC)", no_wrap=True),
+        "type",
+        "participants",
+        "winners",
+    )
+    for e in page.items:
+        table.add_row(
+            str(e.id),
+            e.created_at.strftime("%Y-%m-%d %H:%M"),
+            e.event_type,
+            ", ".join(e.participants),
+            ", ".join(e.winners),
+        )
+    console.print(table)
+    if page.next_cursor:
+        console.print(f"more: --cursor {page.next_cursor}")
+
+
+@app.command("show")
+def show_event(event_id: str, project: str | None = ProjectOpt) -> None:
+    """One event: what each participant scored, earned and lost."""
+    e = run(lambda: with_ledger(lambda ledger: ledger.get_event(event_id), project=project))
+    summary = Table(show_header=False, title=f"event {e.id}")
+    summary.add_row("type", e.event_type)
+    summary.add_row("when", e.created_at.isoformat(timespec="seconds"))
+    summary.add_row("questions", str(len(e.questions)))
+    summary.add_row("winners", ", ".join(e.winners) or "-")
+    if e.event_metadata:
+        summary.add_row("metadata", json.dumps(e.event_metadata, sort_keys=True))
+    console.print(summary)
+    table = Table("agent", "score", "xp", "penalty", "learning", "winner")
+    for name in e.participants:
+        score = (e.scores or {}).get(name)
+        table.add_row(
+            name,
+            "-" if score is None else f"{score:g}",
+            str((e.xp_awarded or {}).get(name, 0)),
+            str((e.penalties or {}).get(name, 0)),
+            f"{(e.learning_awarded or {}).get(name, 0.0):g}",
+            "yes" if name in e.winners else "",
+        )
+    console.print(table)
+
+
+def leaderboard(
+    method: str = typer.Option("elo", "--method", help="elo, bradley_terry or xp"),
+    rounds: int | None = typer.Option(None, "--rounds", min=1, max=1000, help="bootstrap rounds"),
+    seed: int = typer.Option(0, "--seed", min=0),
+    event_type: str | None = typer.Option(None, "--type", help="only events of this type"),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Agents ranked by Elo or Bradley-Terry (with 95% intervals) or by XP."""
+    if method not in ("elo", "bradley_terry", "xp"):
+        fail(f"--method must be elo, bradley_terry or xp, not {method!r}", code=2)
+    board = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.leaderboard(
+                method, rounds=rounds, seed=seed, event_type=event_type
+            ),
+            project=project,
+        )
+    )
+
+    def num(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    title = f"leaderboard ({board.method}, {board.events} scored events)"
+    table = Table(
+        "rank",
+        "agent",
+        "rating",
+        Column("95% interval", no_wrap=True),
+        "events",
+        "level",
+        "xp",
+        "pass rate",
+        title=title,
+    )
+    for entry in board.entries:
+        interval = (
+            f"{num(entry.lower)} .. {num(entry.upper)}"
+            if entry.lower is not None or entry.upper is not None
+            else "-"
+        )
+        table.add_row(
+            str(entry.rank),
+            entry.agent_type,
+            num(entry.rating),
+            interval,
+            str(entry.events),
+            str(entry.level),
+            str(entry.xp),
+            f"{entry.pass_rate:.1%}",
+        )
+    console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="events")
+    root.command("leaderboard")(leaderboard)

@@ -1,0 +1,131 @@
+"""The competitions operations as the SDK exposes them (``Ledger`` methods)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from evalledger.agents.schemas import CustodyTestRecorded
+from evalledger.competitions.leaderboard import build_leaderboard, group_events
+from evalledger.competitions.schemas import (
+    MAX_BOOTSTRAP_ROUNDS,
+    CollaborativeTestIn,
+    CollaborativeTestRecorded,
+    EventIn,
+    EventOut,
+    EventRecorded,
+    EventStats,
+    Leaderboard,
+    OlympusTreatyIn,
+    RatingMethod,
+)
+from evalledger.competitions.service import CompetitionsService
+from evalledger.db.repository import Page
+from evalledger.errors import ValidationFailed
+from evalledger.sdk.base import LedgerBase
+from evalledger.uow import UnitOfWork
+
+
+def _model(cls: Any, value: Any) -> Any:
+    return value if isinstance(value, cls) else cls.model_validate(value)
+
+
+class CompetitionsFacade(LedgerBase):
+    def _competitions(self, uow: UnitOfWork) -> CompetitionsService:
+        return CompetitionsService(uow, self.settings)
+
+    async def record_event(self, event: EventIn | Mapping[str, Any]) -> EventRecorded:
+        """Record an event and apply it to its participants. An ``id`` makes it retry-safe."""
+        body = _model(EventIn, event)
+        async with self._write() as uow:
+            return await self._competitions(uow).record_event(body)
+
+    async def list_events(
+        self,
+        *,
+        event_type: str | None = None,
+        participant: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[EventOut]:
+        """Newest first; pass the page's ``next_cursor`` back as ``cursor`` for the next."""
+        async with self._read() as uow:
+            return await self._competitions(uow).list_events(
+                event_type=event_type,
+                participant=participant,
+                start=start,
+                end=end,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    async def get_event(self, event_id: uuid.UUID | str) -> EventOut:
+        async with self._read() as uow:
+            return await self._competitions(uow).get_event(uuid.UUID(str(event_id)))
+
+    async def event_stats(
+        self,
+        *,
+        event_type: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> EventStats:
+        async with self._read() as uow:
+            return await self._competitions(uow).event_stats(
+                event_type=event_type, start=start, end=end
+            )
+
+    async def administer_olympus_treaty(
+        self, agent_type: str, result: OlympusTreatyIn | Mapping[str, Any]
+    ) -> CustodyTestRecorded:
+        body = _model(OlympusTreatyIn, result)
+        async with self._write() as uow:
+            return await self._competitions(uow).administer_olympus_treaty(agent_type, body)
+
+    async def record_collaborative_test(
+        self,
+        test: CollaborativeTestIn | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> CollaborativeTestRecorded:
+        body = _model(CollaborativeTestIn, test)
+        async with self._write() as uow:
+            return await self._competitions(uow).record_collaborative_test(
+                body, idempotency_key=idempotency_key
+            )
+
+    async def leaderboard(
+        self,
+        method: RatingMethod = "elo",
+        *,
+        rounds: int | None = None,
+        seed: int = 0,
+        event_type: str | None = None,
+    ) -> Leaderboard:
+        """Agents ranked by Elo, Bradley-Terry (with bootstrap 95% intervals) or XP."""
+        if method not in ("elo", "bradley_terry", "xp"):
+            raise ValidationFailed(
+                f"method must be elo, bradley_terry or xp, not {method!r}", field="method"
+            )
+        rounds = self.settings.bootstrap_rounds if rounds is None else rounds
+        if not 1 <= rounds <= MAX_BOOTSTRAP_ROUNDS:
+            raise ValidationFailed(
+                f"rounds must be between 1 and {MAX_BOOTSTRAP_ROUNDS}", field="rounds"
+            )
+        async with self._read() as uow:
+            rows, agents = await self._competitions(uow).leaderboard_inputs(method, event_type)
+        # The rating fits are CPU work: keep them off the event loop, outside the transaction.
+        return await asyncio.to_thread(
+            build_leaderboard,
+            method,
+            group_events(rows),
+            agents,
+            rounds=rounds,
+            seed=seed,
+            elo_k=self.settings.elo_k,
+        )

@@ -1,0 +1,1 @@
+"""Evolution (seed 004): agents with lineage, generations, fitness metrics, state snapshots."""
