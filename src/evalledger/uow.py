@@ -85,8 +85,10 @@ class UnitOfWork:
         try:
             if exc_type is None and self.write:
                 await self.session.commit()
-            else:
+            elif exc_type is not None:
                 await self.session.rollback()
+            # A successful read ends by closing: the transaction is released without
+            # expiring what was loaded, so returned objects stay readable.
         finally:
             try:
                 await self.session.close()
