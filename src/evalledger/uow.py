@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evalledger.db.base import DEFAULT_PROJECT_ID
 from evalledger.db.engine import Database
+from evalledger.monitoring import TRANSACTIONS
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,11 +83,16 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        kind = "write" if self.write else "read"
         try:
             if exc_type is None and self.write:
                 await self.session.commit()
+                TRANSACTIONS.labels(kind, "commit").inc()
             elif exc_type is not None:
                 await self.session.rollback()
+                TRANSACTIONS.labels(kind, "rollback").inc()
+            else:
+                TRANSACTIONS.labels(kind, "read").inc()
             # A successful read ends by closing: the transaction is released without
             # expiring what was loaded, so returned objects stay readable.
         finally:

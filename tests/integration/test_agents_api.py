@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from tests.conftest import make_key
 
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import make_key
 
 
 async def test_overview_has_seed_shape(api: httpx.AsyncClient) -> None:

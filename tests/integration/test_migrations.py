@@ -10,7 +10,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
-from tests.conftest import acreate_pg_database, adrop_pg_database
 
 from evalledger.config import load_settings
 from evalledger.db import migrate
@@ -18,6 +17,7 @@ from evalledger.db.engine import Database
 from evalledger.db.registry import metadata
 from evalledger.errors import SchemaOutOfDate
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import acreate_pg_database, adrop_pg_database
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from tests.conftest import make_key
 
 import evalledger
 from evalledger import Client, SyncClient
 from evalledger.api.app import create_app
 from evalledger.errors import NotFoundError, PermissionDenied, ValidationFailed
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import make_key
 
 #: Subprocesses import the same source tree as the tests (not whatever is installed).
 SRC = os.path.dirname(os.path.dirname(evalledger.__file__))
