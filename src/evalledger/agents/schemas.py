@@ -277,3 +277,29 @@ class AnalyticsSummary(BaseModel):
 class AnalyticsEnvelope(BaseModel):
     status: Literal["success"] = "success"
     analytics: AnalyticsSummary
+
+
+class BatchResultIn(CustodyTestIn):
+    """One result of a batch: a custody test result plus the agent it belongs to."""
+
+    agent_type: str = AgentType
+
+
+class BatchIn(StrictModel):
+    """``POST /api/v1/custody-tests:batch``: up to 10,000 results, applied all or nothing."""
+
+    results: list[BatchResultIn] = Field(min_length=1, max_length=10_000)
+
+
+class BatchResultOut(BaseModel):
+    id: uuid.UUID
+    agent_type: str
+    duplicate: bool
+
+
+class BatchRecorded(BaseModel):
+    status: Literal["success"] = "success"
+    recorded: int = Field(description="results written by this call")
+    duplicates: int = Field(description="results whose id was already recorded (unchanged)")
+    results: list[BatchResultOut]
+    agents: dict[str, CustodyMetrics] = Field(description="each named agent's metrics after")
