@@ -20,6 +20,7 @@ from evalledger.api.errors import install_error_handlers
 from evalledger.api.health import router as health_router
 from evalledger.api.limits import BodySizeLimit
 from evalledger.api.metrics import router as metrics_router
+from evalledger.api.openapi import install_openapi
 from evalledger.api.resilience import RetryTransientReads
 from evalledger.config import Settings, get_settings
 from evalledger.domains import domain_modules
@@ -103,4 +104,5 @@ def create_app(
     app.add_middleware(RetryTransientReads)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     return app
