@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     max_improvement_suggestions_size: int = Field(50, ge=1, le=10_000)
 
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(32, ge=2, le=1000)
     default_page_size: int = Field(50, ge=1)
     max_page_size: int = Field(1000, ge=1)
 

@@ -100,7 +100,11 @@ def create_app(
         )
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
     app.add_middleware(RetryTransientReads)
     for router in ROUTERS:
         app.include_router(router)
