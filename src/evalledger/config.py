@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         None
     )
     sqlite_busy_timeout_ms: int = Field(60_000, ge=0)
+    pg_row_security: bool = Field(
+        False, description="PostgreSQL: run tenant transactions under row-level security"
+    )
+    pg_app_role: str = Field("evalledger_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
     max_test_history_size: int = Field(50, ge=1, le=10_000)
     max_learning_patterns_size: int = Field(100, ge=1, le=10_000)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evalledger.db.base import DEFAULT_PROJECT_ID
@@ -53,6 +54,8 @@ class UnitOfWork:
     db: Database
     actor: Actor = LOCAL_ACTOR
     write: bool = True
+    #: False only for the few lookups that must see across projects (authentication).
+    tenant_scoped: bool = True
     session: AsyncSession = field(init=False)
     _locked: bool = field(default=False, init=False)
 
@@ -72,6 +75,8 @@ class UnitOfWork:
         try:
             self.session = self.db.session(write=self.write)
             await self.session.begin()
+            if self.tenant_scoped and self.db.row_security:
+                await self._enter_row_security()
         except BaseException:
             self._release()
             raise
@@ -100,6 +105,18 @@ class UnitOfWork:
                 await self.session.close()
             finally:
                 self._release()
+
+    async def _enter_row_security(self) -> None:
+        """PostgreSQL's second wall: this transaction runs as the unprivileged app role with
+        its project in ``evalledger.project_id``, so the row-level security policies hide
+        every other project's rows even from a query that forgot to filter by project."""
+        await self.session.execute(
+            text(
+                "SELECT set_config('evalledger.project_id', :project, true), "
+                "set_config('role', :role, true)"
+            ),
+            {"project": str(self.project_id), "role": self.db.settings.pg_app_role},
+        )
 
     def _release(self) -> None:
         if self._locked:

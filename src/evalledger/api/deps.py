@@ -28,7 +28,7 @@ async def current_actor(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("missing or malformed Authorization header: use 'Bearer <key>'")
     ledger: Ledger = state.ledger
-    async with UnitOfWork(ledger.db, write=False) as uow:
+    async with UnitOfWork(ledger.db, write=False, tenant_scoped=False) as uow:
         actor = await tenancy.authenticate(uow, secret.strip())
     request.state.key_id = str(actor.key_id)
     return actor

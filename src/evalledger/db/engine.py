@@ -50,6 +50,11 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
 
     @property
+    def row_security(self) -> bool:
+        """True when tenant transactions run under PostgreSQL row-level security."""
+        return self.is_postgres and self.settings.pg_row_security
+
+    @property
     def is_sqlite(self) -> bool:
         return self.dialect_name == "sqlite"
 
