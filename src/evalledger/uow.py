@@ -49,6 +49,11 @@ class UnitOfWork:
 
     ``write=True`` opens the transaction for writing (on SQLite: queued behind the in-process
     writer lock, then ``BEGIN IMMEDIATE``), so concurrent writers wait instead of failing.
+
+    Routing: a write unit of work runs entirely on the primary, so everything it reads sees
+    its own writes. A read-only one (``write=False``) runs on a healthy read replica when
+    replicas are configured (``primary=True`` keeps it on the primary, e.g. right after the
+    caller's own write in an earlier request); see :mod:`evalledger.db.replicas`.
     """
 
     db: Database
@@ -56,6 +61,7 @@ class UnitOfWork:
     write: bool = True
     #: False only for the few lookups that must see across projects (authentication).
     tenant_scoped: bool = True
+    primary: bool = False
     session: AsyncSession = field(init=False)
     _locked: bool = field(default=False, init=False)
 
@@ -67,14 +73,23 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self.db.dialect_name
 
+    @property
+    def on_replica(self) -> bool:
+        """Whether this unit of work is reading from a replica (not the primary)."""
+        return getattr(self.session, "replica", None) is not None
+
     async def __aenter__(self) -> UnitOfWork:
         lock = self.db.write_lock() if self.write else None
         if lock is not None:
             await lock.acquire()
             self._locked = True
         try:
-            self.session = self.db.session(write=self.write)
-            await self.session.begin()
+            if self.write:
+                self.session = self.db.session(write=True)
+            else:
+                self.session = await self.db.read_session(primary=self.primary)
+            if not self.session.in_transaction():
+                await self.session.begin()
             if self.tenant_scoped and self.db.row_security:
                 await self._enter_row_security()
         except BaseException:

@@ -16,13 +16,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
+from schemathesis import GenerationMode, checks
 
 from evalledger.config import load_settings
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import BACKENDS, make_key, reset_tables
 from tests.integration.test_server_and_clients import running_server
 
+#: The API deliberately refuses some schema-valid input (unknown agents, NUL characters,
+#: ids already used elsewhere) with a documented 4xx, so "positive data is accepted" does not
+#: hold by design; every other check (no 5xx, documented status, response schema) does.
+EXCLUDED = [checks.positive_data_acceptance]
 MAX_EXAMPLES = int(os.environ.get("EVALLEDGER_FUZZ_EXAMPLES", "10"))
 
 
@@ -56,7 +60,7 @@ def test_no_server_errors_and_documented_responses(fuzz_target: Any, mode: Gener
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
-            case.call_and_validate(base_url=base, headers=headers)
+            case.call_and_validate(base_url=base, headers=headers, excluded_checks=EXCLUDED)
 
         try:
             run()

@@ -24,9 +24,11 @@ log = structlog.get_logger("evalledger.api")
 _TRANSIENT_SQLSTATES = ("08", "57P")
 
 
-def _body(message: str, field: str | None = None) -> dict[str, Any]:
-    if field:
-        return {"detail": [{"loc": [field], "msg": message}]}
+def _body(message: str, field: str | None = None, status: int = 400) -> dict[str, Any]:
+    # 422 answers always use FastAPI's validation shape (a list naming the location), so
+    # every 422 a client sees has one schema.
+    if field or status == 422:
+        return {"detail": [{"loc": [field or "body"], "msg": message, "type": "value_error"}]}
     return {"detail": message}
 
 
@@ -57,7 +59,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EvalLedgerError)
     async def _domain(_: Request, exc: EvalLedgerError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(_body(exc.message, exc.field), status_code=exc.status, headers=headers)
+        return JSONResponse(
+            _body(exc.message, exc.field, exc.status), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -73,7 +77,18 @@ def install_error_handlers(app: FastAPI) -> None:
             log.error("database_unavailable", error=str(exc.orig)[:300])
             return unavailable("connection lost")
         log.error("database_error", error=str(exc.orig)[:500])
-        return JSONResponse(_body("the database rejected the request"), status_code=422)
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body"],
+                        "msg": "the database rejected a value of this request",
+                        "type": "database_rejected",
+                    }
+                ]
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(PoolTimeout)
     async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:

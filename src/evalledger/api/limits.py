@@ -21,6 +21,8 @@ class BodyTooLarge(Exception):
 
 _STRINGS = re.compile(rb'"(?:\\.|[^"\\])*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
+#: A JSON ``\u0000`` escape (not preceded by an escaping backslash), or a raw NUL byte.
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
@@ -98,6 +100,10 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if _NUL.search(body):
+            # PostgreSQL text and jsonb cannot hold NUL; refuse it on every backend alike.
+            await self._refuse(send, status=422, message="strings may not contain NUL (\\u0000)")
+            return
         if json_depth_exceeds(body, self.max_json_depth):
             await self._refuse(
                 send, status=422, message=f"JSON nests deeper than {self.max_json_depth} levels"
@@ -116,7 +122,8 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send, status: int = 413, message: str | None = None) -> None:
         text = message or f"request body exceeds {self.max_bytes} bytes"
-        body: dict[str, Any] = {"detail": [{"loc": ["body"], "msg": text}]}
+        kind = "too_large" if status == 413 else "value_error"
+        body: dict[str, Any] = {"detail": [{"loc": ["body"], "msg": text, "type": kind}]}
         payload = json.dumps(body).encode()
         await send(
             {

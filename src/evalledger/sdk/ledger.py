@@ -90,7 +90,7 @@ class Ledger(AgentsFacade):
             await migrate.ensure_current(db)
             actor = LOCAL_ACTOR
             if project is not None:
-                async with UnitOfWork(db, write=False, tenant_scoped=False) as uow:
+                async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
                     proj = await tenancy.get_project(uow, project)
                 actor = Actor(project_id=proj.id, name=f"local:{project}")
         except BaseException:
