@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -35,7 +35,7 @@ class ConfigError(ValueError):
     """A setting is malformed; the message is one line that names it."""
 
 
-def normalise_database_url(raw: str) -> str:
+def normalise_database_url(raw: str, setting: str = "EVALLEDGER_DATABASE_URL") -> str:
     """Return ``raw`` rewritten to the async driver we use, or raise :class:`ConfigError`.
 
     ``postgresql://`` (what every hosting provider hands out) becomes ``postgresql+asyncpg://``;
@@ -46,18 +46,17 @@ def normalise_database_url(raw: str) -> str:
         url: URL = make_url(raw)
     except ArgumentError as exc:
         raise ConfigError(
-            f"EVALLEDGER_DATABASE_URL is not a database URL ({raw!r}): expected e.g. "
+            f"{setting} is not a database URL ({raw!r}): expected e.g. "
             f"{DEFAULT_DATABASE_URL} or postgresql://user@host:5432/db"
         ) from exc
     driver = _ASYNC_DRIVERS.get(url.drivername)
     if driver is None:
         raise ConfigError(
-            f"EVALLEDGER_DATABASE_URL uses unsupported driver {url.drivername!r}: "
-            "use sqlite:// or postgresql://"
+            f"{setting} uses unsupported driver {url.drivername!r}: use sqlite:// or postgresql://"
         )
     url = url.set(drivername=driver)
     if driver.startswith("postgresql") and not url.database:
-        raise ConfigError("EVALLEDGER_DATABASE_URL names no database: add /dbname to the URL")
+        raise ConfigError(f"{setting} names no database: add /dbname to the URL")
     return url.render_as_string(hide_password=False)
 
 
@@ -78,6 +77,19 @@ class Settings(BaseSettings):
         None
     )
     sqlite_busy_timeout_ms: int = Field(60_000, ge=0)
+    pg_row_security: bool = Field(
+        False, description="PostgreSQL: run tenant transactions under row-level security"
+    )
+    pg_app_role: str = Field("evalledger_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    #: asyncpg prepared statements cached per connection; 0 for a transaction-mode pooler
+    #: (PgBouncer): no statement cache, and uniquely named statements (docs/scaling.md).
+    pg_prepared_statement_cache_size: int = Field(100, ge=0)
+
+    #: PostgreSQL streaming replicas for read-only units of work (comma-separated in the
+    #: environment). Empty: every read goes to ``database_url``.
+    read_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    replica_max_lag_seconds: float = Field(5.0, ge=0)
+    replica_check_interval_seconds: float = Field(2.0, ge=0)
 
     max_test_history_size: int = Field(50, ge=1, le=10_000)
     max_learning_patterns_size: int = Field(100, ge=1, le=10_000)
@@ -87,6 +99,7 @@ class Settings(BaseSettings):
     bootstrap_rounds: int = Field(100, ge=1, le=1000, description="leaderboard bootstrap rounds")
 
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(32, ge=2, le=1000)
     default_page_size: int = Field(50, ge=1)
     max_page_size: int = Field(1000, ge=1)
 
@@ -104,6 +117,35 @@ class Settings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("read_replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: object) -> object:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return [
+                normalise_database_url(str(v).strip(), "EVALLEDGER_READ_REPLICA_URLS")
+                for v in value
+                if str(v).strip()
+            ]
+        return value
+
+    @model_validator(mode="after")
+    def _replicas_need_postgres(self) -> Settings:
+        if self.read_replica_urls:
+            if not self.is_postgres:
+                raise ConfigError(
+                    "EVALLEDGER_READ_REPLICA_URLS needs EVALLEDGER_DATABASE_URL to be PostgreSQL"
+                )
+            for url in self.read_replica_urls:
+                if not url.startswith("postgresql"):
+                    raise ConfigError(
+                        "EVALLEDGER_READ_REPLICA_URLS must list postgresql:// URLs only"
+                    )
+        return self
 
     @property
     def is_sqlite(self) -> bool:

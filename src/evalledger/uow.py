@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evalledger.db.base import DEFAULT_PROJECT_ID
 from evalledger.db.engine import Database
+from evalledger.monitoring import TRANSACTIONS
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,11 +49,19 @@ class UnitOfWork:
 
     ``write=True`` opens the transaction for writing (on SQLite: queued behind the in-process
     writer lock, then ``BEGIN IMMEDIATE``), so concurrent writers wait instead of failing.
+
+    Routing: a write unit of work runs entirely on the primary, so everything it reads sees
+    its own writes. A read-only one (``write=False``) runs on a healthy read replica when
+    replicas are configured (``primary=True`` keeps it on the primary, e.g. right after the
+    caller's own write in an earlier request); see :mod:`evalledger.db.replicas`.
     """
 
     db: Database
     actor: Actor = LOCAL_ACTOR
     write: bool = True
+    #: False only for the few lookups that must see across projects (authentication).
+    tenant_scoped: bool = True
+    primary: bool = False
     session: AsyncSession = field(init=False)
     _locked: bool = field(default=False, init=False)
 
@@ -63,14 +73,25 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self.db.dialect_name
 
+    @property
+    def on_replica(self) -> bool:
+        """Whether this unit of work is reading from a replica (not the primary)."""
+        return getattr(self.session, "replica", None) is not None
+
     async def __aenter__(self) -> UnitOfWork:
         lock = self.db.write_lock() if self.write else None
         if lock is not None:
             await lock.acquire()
             self._locked = True
         try:
-            self.session = self.db.session(write=self.write)
-            await self.session.begin()
+            if self.write:
+                self.session = self.db.session(write=True)
+            else:
+                self.session = await self.db.read_session(primary=self.primary)
+            if not self.session.in_transaction():
+                await self.session.begin()
+            if self.tenant_scoped and self.db.row_security:
+                await self._enter_row_security()
         except BaseException:
             self._release()
             raise
@@ -82,16 +103,35 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        kind = "write" if self.write else "read"
         try:
             if exc_type is None and self.write:
                 await self.session.commit()
-            else:
+                TRANSACTIONS.labels(kind, "commit").inc()
+            elif exc_type is not None:
                 await self.session.rollback()
+                TRANSACTIONS.labels(kind, "rollback").inc()
+            else:
+                TRANSACTIONS.labels(kind, "read").inc()
+            # A successful read ends by closing: the transaction is released without
+            # expiring what was loaded, so returned objects stay readable.
         finally:
             try:
                 await self.session.close()
             finally:
                 self._release()
+
+    async def _enter_row_security(self) -> None:
+        """PostgreSQL's second wall: this transaction runs as the unprivileged app role with
+        its project in ``evalledger.project_id``, so the row-level security policies hide
+        every other project's rows even from a query that forgot to filter by project."""
+        await self.session.execute(
+            text(
+                "SELECT set_config('evalledger.project_id', :project, true), "
+                "set_config('role', :role, true)"
+            ),
+            {"project": str(self.project_id), "role": self.db.settings.pg_app_role},
+        )
 
     def _release(self) -> None:
         if self._locked:

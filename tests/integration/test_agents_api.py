@@ -227,3 +227,19 @@ async def test_openapi_lists_seed_routes(api: httpx.AsyncClient) -> None:
         "/health",
     ):
         assert path in paths, path
+
+
+async def test_deeply_nested_json_is_refused_not_a_500(api: httpx.AsyncClient) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    r = await api.post(
+        "/api/agent-metrics/guardian/custody-test",
+        content=f'{{"passed": true, "score": 1, "evaluation": {deep}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and "deeper than" in r.text
+    # Shallow nesting inside strings does not count.
+    r = await api.post(
+        "/api/agent-metrics/guardian/custody-test",
+        json={"passed": True, "score": 1, "scenario": "[" * 100, "evaluation": {"a": [[1]]}},
+    )
+    assert r.status_code == 200

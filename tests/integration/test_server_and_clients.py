@@ -14,11 +14,20 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+import evalledger
 from evalledger import Client, SyncClient
 from evalledger.api.app import create_app
 from evalledger.errors import NotFoundError, PermissionDenied, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import make_key
+
+#: Subprocesses import the same source tree as the tests (not whatever is installed).
+SRC = os.path.dirname(os.path.dirname(evalledger.__file__))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    path = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 def _free_port() -> int:
@@ -30,7 +39,7 @@ def _free_port() -> int:
 @contextmanager
 def running_server(database_url: str, *args: str) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "EVALLEDGER_DATABASE_URL": database_url, "EVALLEDGER_LOG_LEVEL": "warning"}
+    env = _env(EVALLEDGER_DATABASE_URL=database_url, EVALLEDGER_LOG_LEVEL="warning")
     proc = subprocess.Popen(
         [sys.executable, "-m", "evalledger.cli.main", "serve", "--port", str(port), *args],
         env=env,
@@ -133,12 +142,13 @@ async def test_read_key_client_gets_permission_denied(seeded: Ledger) -> None:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_no_auth_server_answers_without_a_key(seeded: Ledger) -> None:
     with running_server(seeded.settings.database_url, "--no-auth") as base:
-        r = httpx.get(f"{base}/api/agent-metrics/", timeout=5)
+        async with httpx.AsyncClient() as client:
+            r = await client.get(f"{base}/api/agent-metrics/", timeout=5)
         assert r.status_code == 200 and r.json()["total_agents"] == 4
 
 
 def test_no_auth_is_refused_off_loopback(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "EVALLEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    env = _env(EVALLEDGER_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
     proc = subprocess.run(
         [sys.executable, "-m", "evalledger.cli.main", "serve", "--no-auth", "--host", "0.0.0.0"],
         env=env,

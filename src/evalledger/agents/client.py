@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +16,9 @@ from evalledger.agents.schemas import (
     AgentUpdated,
     AnalyticsEnvelope,
     AnalyticsSummary,
+    BatchIn,
+    BatchRecorded,
+    BatchResultIn,
     BulkUpdated,
     CustodyMetrics,
     CustodyMetricsEnvelope,
@@ -24,6 +27,7 @@ from evalledger.agents.schemas import (
     LearningIn,
 )
 from evalledger.sdk.http import HttpBase
+from evalledger.sdk.recorder import Recorder
 
 BASE = "/api/agent-metrics"
 
@@ -128,3 +132,23 @@ class AgentsClient(HttpBase):
     async def list_agents(self) -> list[AgentMetricsOut]:
         overview = await self.get_all_agent_metrics()
         return [await self.get_agent_metrics(a) for a in overview.agents]
+
+    async def record_custody_tests(
+        self, results: Sequence[BatchResultIn | Mapping[str, Any]]
+    ) -> BatchRecorded:
+        body = BatchIn(results=[_body_model(BatchResultIn, r) for r in results])
+        # Retry-safe when every result carries an id: a replay inserts nothing twice.
+        out = await self._request(
+            "POST",
+            "/api/v1/custody-tests:batch",
+            json=body.model_dump(mode="json", exclude_unset=True),
+            retry_safe=all(r.id is not None for r in body.results),
+        )
+        return BatchRecorded.model_validate(out)
+
+    def recorder(self, batch_size: int = 1000) -> Recorder:
+        return Recorder(self.record_custody_tests, batch_size)
+
+
+def _body_model(model: type[BaseModel], value: Any) -> Any:
+    return value if isinstance(value, model) else model.model_validate(value)

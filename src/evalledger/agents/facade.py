@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from evalledger.agents.batch import record_batch
 from evalledger.agents.schemas import (
     AgentMetricsOut,
     AgentMetricsUpdate,
     AgentsOverview,
     AgentUpdated,
     AnalyticsSummary,
+    BatchIn,
+    BatchRecorded,
+    BatchResultIn,
     BulkUpdated,
     CustodyMetrics,
     CustodyTestIn,
@@ -19,6 +23,7 @@ from evalledger.agents.schemas import (
 )
 from evalledger.agents.service import AgentMetricsService
 from evalledger.sdk.base import LedgerBase
+from evalledger.sdk.recorder import Recorder
 from evalledger.uow import UnitOfWork
 
 
@@ -119,3 +124,16 @@ class AgentsFacade(LedgerBase):
     async def seed_default_agents(self) -> list[str]:
         async with self._write() as uow:
             return await self._agents(uow).seed_default_agents()
+
+    async def record_custody_tests(
+        self, results: Sequence[BatchResultIn | Mapping[str, Any]]
+    ) -> BatchRecorded:
+        """Record many results (each names its ``agent_type``) in one transaction."""
+        body = BatchIn(results=[_model(BatchResultIn, r) for r in results])
+        async with self._write() as uow:
+            return await record_batch(uow, body.results)
+
+    def recorder(self, batch_size: int = 1000) -> Recorder:
+        """``async with ledger.recorder() as rec: await rec.record("guardian", passed=True,
+        score=90)``: results are buffered and written in batches, the rest on exit."""
+        return Recorder(self.record_custody_tests, batch_size)

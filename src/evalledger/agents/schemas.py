@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from evalledger.agents.progression import DIFFICULTY_LADDER
 
-AgentType = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.:-]+$")
+AGENT_TYPE_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+AgentType = Field(min_length=1, max_length=50, pattern=AGENT_TYPE_PATTERN)
+AgentTypeKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=50, pattern=AGENT_TYPE_PATTERN)
+]
 Difficulty = Literal["basic", "intermediate", "advanced", "expert", "master", "legendary"]
 assert tuple(Difficulty.__args__) == DIFFICULTY_LADDER  # type: ignore[attr-defined]
 
@@ -205,7 +216,7 @@ class LearningIn(StrictModel):
 class BulkUpdateIn(StrictModel):
     """``POST /api/agent-metrics/bulk-update``: agent type -> fields, applied all or nothing."""
 
-    updates: dict[str, AgentMetricsUpdate] = Field(min_length=1, max_length=10_000)
+    updates: dict[AgentTypeKey, AgentMetricsUpdate] = Field(min_length=1, max_length=10_000)
 
 
 class AgentsSummary(BaseModel):
@@ -277,3 +288,29 @@ class AnalyticsSummary(BaseModel):
 class AnalyticsEnvelope(BaseModel):
     status: Literal["success"] = "success"
     analytics: AnalyticsSummary
+
+
+class BatchResultIn(CustodyTestIn):
+    """One result of a batch: a custody test result plus the agent it belongs to."""
+
+    agent_type: str = AgentType
+
+
+class BatchIn(StrictModel):
+    """``POST /api/v1/custody-tests:batch``: up to 10,000 results, applied all or nothing."""
+
+    results: list[BatchResultIn] = Field(min_length=1, max_length=10_000)
+
+
+class BatchResultOut(BaseModel):
+    id: uuid.UUID
+    agent_type: str
+    duplicate: bool
+
+
+class BatchRecorded(BaseModel):
+    status: Literal["success"] = "success"
+    recorded: int = Field(description="results written by this call")
+    duplicates: int = Field(description="results whose id was already recorded (unchanged)")
+    results: list[BatchResultOut]
+    agents: dict[str, CustodyMetrics] = Field(description="each named agent's metrics after")

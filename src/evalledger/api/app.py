@@ -19,13 +19,21 @@ from evalledger._version import __version__
 from evalledger.api.errors import install_error_handlers
 from evalledger.api.health import router as health_router
 from evalledger.api.limits import BodySizeLimit
+from evalledger.api.metrics import router as metrics_router
+from evalledger.api.openapi import install_openapi
+from evalledger.api.resilience import RetryTransientReads
 from evalledger.config import Settings, get_settings
 from evalledger.domains import domain_modules
+from evalledger.monitoring import ERRORS, REQUEST_LATENCY, REQUESTS
 from evalledger.sdk.ledger import Ledger
 
 log = structlog.get_logger("evalledger.api")
 
-ROUTERS = [health_router, *(module.router for module in domain_modules("router"))]
+ROUTERS = [
+    health_router,
+    metrics_router,
+    *(module.router for module in domain_modules("router")),
+]
 
 
 def create_app(
@@ -73,17 +81,32 @@ def create_app(
         finally:
             structlog.contextvars.clear_contextvars()
         response.headers["X-Request-ID"] = request_id[:64]
+        elapsed = time.perf_counter() - started
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUESTS.labels(request.method, template, str(response.status_code)).inc()
+        REQUEST_LATENCY.labels(request.method, template).observe(elapsed)
+        if response.status_code >= 400:
+            kind = "server" if response.status_code >= 500 else "client"
+            ERRORS.labels(kind, str(response.status_code)).inc()
         log.info(
             "request",
             method=request.method,
             path=request.url.path,
+            route=template,
             status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            duration_ms=round(elapsed * 1000, 2),
             request_id=request_id[:64],
         )
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
+    app.add_middleware(RetryTransientReads)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     return app

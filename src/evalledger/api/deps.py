@@ -18,6 +18,9 @@ from evalledger.uow import Actor, UnitOfWork
 
 _RANK = {"read": 0, "write": 1, "admin": 2}
 
+#: ``X-Read-Consistency: primary`` sends a request's reads to the primary (docs/scaling.md).
+READ_CONSISTENCY_HEADER = "x-read-consistency"
+
 
 async def current_actor(request: Request) -> Actor:
     state = request.app.state
@@ -28,7 +31,9 @@ async def current_actor(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("missing or malformed Authorization header: use 'Bearer <key>'")
     ledger: Ledger = state.ledger
-    async with UnitOfWork(ledger.db, write=False) as uow:
+    # Across projects, and on the primary: a key just created or revoked must count at once,
+    # whatever replicas lag.
+    async with UnitOfWork(ledger.db, write=False, primary=True, tenant_scoped=False) as uow:
         actor = await tenancy.authenticate(uow, secret.strip())
     request.state.key_id = str(actor.key_id)
     return actor
@@ -39,7 +44,11 @@ def _scoped(required: str):  # type: ignore[no-untyped-def]
         if _RANK[actor.scope] < _RANK[required]:
             raise PermissionDenied(f"this API key has scope {actor.scope!r}; {required!r} needed")
         ledger: Ledger = request.app.state.ledger
-        return ledger.as_actor(actor)
+        scoped = ledger.as_actor(actor)
+        if request.headers.get(READ_CONSISTENCY_HEADER, "").strip().lower() == "primary":
+            # The caller must see its own earlier write: skip the read replicas.
+            scoped = scoped.pin_primary()
+        return scoped
 
     return dependency
 

@@ -1,7 +1,8 @@
 """Error mapping: every failure a client can cause becomes a clear 4xx, in one place.
 
 Domain errors carry their status and the field they concern; database constraint violations
-that slip past validation become 409/422 rather than 500; a lost database becomes 503.
+that slip past validation become 409/422 rather than 500; a lost or refused database becomes
+a fast 503 with ``Retry-After`` (marked transient so safe reads are retried once).
 """
 
 from __future__ import annotations
@@ -11,25 +12,56 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from evalledger.api.resilience import TRANSIENT_HEADER
 from evalledger.errors import EvalLedgerError
 
 log = structlog.get_logger("evalledger.api")
 
+#: SQLSTATE classes that mean "the server went away or is not accepting us right now".
+_TRANSIENT_SQLSTATES = ("08", "57P")
 
-def _body(message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
-    detail: dict[str, Any] = {"msg": message}
-    if field:
-        detail["loc"] = [field]
-    return {"detail": [detail] if field else message, **extra}
+
+def _body(message: str, field: str | None = None, status: int = 400) -> dict[str, Any]:
+    # 422 answers always use FastAPI's validation shape (a list naming the location), so
+    # every 422 a client sees has one schema.
+    if field or status == 422:
+        return {"detail": [{"loc": [field or "body"], "msg": message, "type": "value_error"}]}
+    return {"detail": message}
+
+
+def unavailable(reason: str) -> JSONResponse:
+    return JSONResponse(
+        _body(f"database unavailable ({reason}); retry shortly"),
+        status_code=503,
+        headers={"Retry-After": "1", TRANSIENT_HEADER.decode(): "1"},
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors that mean the database is (briefly) unreachable, not a bad request."""
+    if isinstance(exc, (OSError, ConnectionError, PoolTimeout)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
+            return True
+        name = type(exc.orig).__name__
+        return "Connection" in name or "CannotConnectNow" in name
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EvalLedgerError)
     async def _domain(_: Request, exc: EvalLedgerError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(_body(exc.message, exc.field), status_code=exc.status, headers=headers)
+        return JSONResponse(
+            _body(exc.message, exc.field, exc.status), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -39,22 +71,31 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=409,
         )
 
-    @app.exception_handler(OperationalError)
-    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database_unavailable", error=str(exc.orig)[:500])
-        return JSONResponse(
-            _body("database unavailable; retry shortly"),
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
     @app.exception_handler(DBAPIError)
     async def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
-            return JSONResponse(
-                _body("database connection lost; retry shortly"),
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
+        if is_transient(exc):
+            log.error("database_unavailable", error=str(exc.orig)[:300])
+            return unavailable("connection lost")
         log.error("database_error", error=str(exc.orig)[:500])
-        return JSONResponse(_body("the database rejected the request"), status_code=422)
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body"],
+                        "msg": "the database rejected a value of this request",
+                        "type": "database_rejected",
+                    }
+                ]
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.error("pool_timeout", error=str(exc)[:300])
+        return unavailable("no free connection")
+
+    @app.exception_handler(OSError)
+    async def _os(_: Request, exc: OSError) -> JSONResponse:
+        log.error("database_unreachable", error=str(exc)[:300])
+        return unavailable("unreachable")

@@ -20,7 +20,7 @@ from evalledger.errors import EvalLedgerError, NotFoundError, SchemaOutOfDate
 T = TypeVar("T")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2

@@ -21,7 +21,7 @@ async def _in_uow(fn, *, write: bool):  # type: ignore[no-untyped-def]
     db = Database(settings_or_exit())
     try:
         await migrate.ensure_current(db)
-        async with UnitOfWork(db, write=write) as uow:
+        async with UnitOfWork(db, write=write, tenant_scoped=False) as uow:
             return await fn(uow)
     finally:
         await db.dispose()

@@ -8,12 +8,15 @@ IMMEDIATE the write lock is taken up front (waiting up to the busy timeout for a
 process), and the in-process lock keeps our own writers queued instead of spinning.
 
 PostgreSQL runs on asyncpg with a pool, an explicit READ COMMITTED isolation level, a server
-side statement timeout and optional TLS (``sslmode``).
+side statement timeout and optional TLS (``sslmode``). With ``read_replica_urls`` set, read-only
+units of work are routed to streaming replicas (see :mod:`evalledger.db.replicas`); this module
+and :class:`evalledger.uow.UnitOfWork` are the only places that choose where a query goes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from sqlalchemy import event
@@ -27,6 +30,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from evalledger.config import Settings
+from evalledger.db.replicas import (
+    Replica,
+    ReplicaSession,
+    ReplicaSet,
+    open_replica_session,
+    replica_label,
+)
 
 #: Execution option that marks a connection as one that will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "evalledger_write"
@@ -48,6 +58,24 @@ class Database:
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # Created lazily so that it binds to the running event loop on first use.
         self._write_lock: asyncio.Lock | None = None
+        self.replicas: ReplicaSet | None = None
+        if settings.read_replica_urls:
+            replicas = []
+            for url in settings.read_replica_urls:
+                engine = _postgres_engine(settings, url)
+                sessions = async_sessionmaker(engine, expire_on_commit=False, class_=ReplicaSession)
+                replicas.append(Replica(replica_label(url), engine, sessions))
+            self.replicas = ReplicaSet(
+                replicas,
+                max_lag_seconds=settings.replica_max_lag_seconds,
+                check_interval_seconds=settings.replica_check_interval_seconds,
+                check_timeout_seconds=settings.connect_timeout,
+            )
+
+    @property
+    def row_security(self) -> bool:
+        """True when tenant transactions run under PostgreSQL row-level security."""
+        return self.is_postgres and self.settings.pg_row_security
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,10 +94,25 @@ class Database:
         return self._write_lock
 
     def session(self, *, write: bool) -> AsyncSession:
+        """A session on the primary."""
         return (self.write_sessions if write else self.read_sessions)()
+
+    async def read_session(self, *, primary: bool = False) -> AsyncSession:
+        """A session for a read-only unit of work: on a healthy replica when there is one.
+
+        Falls back to the primary (counted in the replica metrics) when every replica is down
+        or lagging; ``primary=True`` skips the replicas (read-your-writes across requests).
+        """
+        if self.replicas is not None and not primary:
+            session = await open_replica_session(self.replicas, self.engine)
+            if session is not None:
+                return session
+        return self.read_sessions()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replicas is not None:
+            await self.replicas.dispose()
 
 
 def _create_engine(settings: Settings) -> AsyncEngine:
@@ -108,8 +151,12 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-def _postgres_engine(settings: Settings) -> AsyncEngine:
-    url = make_url(settings.database_url)
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def _postgres_engine(settings: Settings, database_url: str | None = None) -> AsyncEngine:
+    url = make_url(database_url or settings.database_url)
     query = dict(url.query)
     # libpq spells TLS as ?sslmode=...; asyncpg takes ssl=... as a connect argument.
     sslmode = settings.sslmode or query.pop("sslmode", None) or query.pop("ssl", None)
@@ -123,6 +170,15 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
     }
     if sslmode:
         connect_args["ssl"] = sslmode
+    cache_size = settings.pg_prepared_statement_cache_size
+    connect_args["prepared_statement_cache_size"] = cache_size
+    if cache_size == 0:
+        # Transaction-mode pooler (PgBouncer): a server connection is shared between clients
+        # from one transaction to the next, so nothing may outlive a transaction by name.
+        # SQLAlchemy's cache off, asyncpg's own cache off, and every statement a unique name
+        # (SQLAlchemy's documented recipe for PgBouncer with asyncpg).
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
     return create_async_engine(
         url,
         pool_size=settings.pool_size,

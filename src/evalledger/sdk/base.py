@@ -20,6 +20,7 @@ class LedgerBase:
         self.db = db
         self.settings = settings
         self.actor = actor
+        self.primary_reads = False
 
     def as_actor(self, actor: Actor) -> Self:
         """The same ledger (same engine and pool) acting for another key or project."""
@@ -33,8 +34,20 @@ class LedgerBase:
 
         return self.as_actor(replace(self.actor, project_id=uuid.UUID(str(project_id))))
 
+    def pin_primary(self) -> Self:
+        """The same ledger with every read on the primary (no read replica).
+
+        With read replicas configured, a read right after this caller's write in an *earlier*
+        unit of work may land on a replica that has not replayed it yet (up to
+        ``replica_max_lag_seconds``). Read through ``ledger.pin_primary()`` when that read must
+        see the write. Within one unit of work read-your-writes always holds.
+        """
+        clone = self.as_actor(self.actor)
+        clone.primary_reads = True
+        return clone
+
     def _read(self) -> UnitOfWork:
-        return UnitOfWork(self.db, self.actor, write=False)
+        return UnitOfWork(self.db, self.actor, write=False, primary=self.primary_reads)
 
     def _write(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.actor, write=True)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from typing import Any, Self
+import threading
+from collections.abc import Coroutine
+from typing import Any, Self, TypeVar
 
 from evalledger.agents.client import AgentsClient
 from evalledger.assessments.client import AssessmentsClient
@@ -26,6 +28,8 @@ from evalledger.evolution.client import EvolutionClient
 from evalledger.framework.client import FrameworkClient
 from evalledger.power.client import PowerClient
 from evalledger.verification.client import VerificationClient
+
+T = TypeVar("T")
 
 
 class Client(
@@ -45,17 +49,24 @@ class Client(
 class SyncClient:
     """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.
 
-    It owns a private event loop, so it must not be used from inside a running loop (use
-    :class:`Client` there).
+    The async client lives on a private event loop in a background thread, so the blocking
+    calls work anywhere, including inside a running loop (a notebook, an async test).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._runner = asyncio.Runner()
-        self._client: Client = self._runner.run(self._make(*args, **kwargs))
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="evalledger-sync-client", daemon=True
+        )
+        self._thread.start()
+        self._client: Client = self._call(self._make(*args, **kwargs))
 
     @staticmethod
     async def _make(*args: Any, **kwargs: Any) -> Client:
         return Client(*args, **kwargs)
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -64,13 +75,15 @@ class SyncClient:
 
         @functools.wraps(attr)
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._runner.run(attr(*args, **kwargs))
+            return self._call(attr(*args, **kwargs))
 
         return call
 
     def close(self) -> None:
-        self._runner.run(self._client.aclose())
-        self._runner.close()
+        self._call(self._client.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
 
     def __enter__(self) -> Self:
         return self

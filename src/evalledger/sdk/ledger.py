@@ -108,7 +108,7 @@ class Ledger(
             await migrate.ensure_current(db)
             actor = LOCAL_ACTOR
             if project is not None:
-                async with UnitOfWork(db, write=False) as uow:
+                async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
                     proj = await tenancy.get_project(uow, project)
                 actor = Actor(project_id=proj.id, name=f"local:{project}")
         except BaseException:

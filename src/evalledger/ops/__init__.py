@@ -1,0 +1,1 @@
+"""Operations: backup and restore, health, the persistence report, CSV export and import."""
