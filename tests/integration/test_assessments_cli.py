@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from tests.conftest import reset_tables
 from typer.testing import CliRunner
 
 from evalledger.assessments.models import Evidence
@@ -17,6 +16,7 @@ from evalledger.cli.main import app
 from evalledger.config import Settings, get_settings
 from evalledger.db.types import utcnow
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import reset_tables
 
 runner = CliRunner()
 

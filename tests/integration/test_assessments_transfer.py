@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import reset_tables
 
 from evalledger.assessments import transfer
 from evalledger.config import load_settings
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import reset_tables
 
 SKILLS = ("empathy", "problem_solving", "self_regulation", "resilience", "communication")
 

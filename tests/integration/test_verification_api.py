@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from tests.conftest import make_key
 
 from evalledger.api.app import create_app
 from evalledger.errors import NotFoundError, PermissionDenied, ValidationFailed
 from evalledger.sdk.client import Client
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import make_key
 
 
 @pytest.fixture

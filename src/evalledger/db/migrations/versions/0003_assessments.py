@@ -1,7 +1,7 @@
 """assessments: students, skill_assessments, evidence
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 04:31:44.481532
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import evalledger.db.types
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """verification, consensus, training data, checkpoints, service health; seed 004 groups
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-22 04:50:00.000000
 
 Tables of issue 5: seed 002's ``claims``, ``verification_results``, ``consensus_decisions``,
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 import evalledger.db.types
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
