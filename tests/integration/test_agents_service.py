@@ -223,3 +223,14 @@ async def test_analytics_summary_aggregates(seeded: Ledger) -> None:
     assert summary.top_agents[0].agent_type == "guardian"
     assert summary.results_last_24h == 2
     assert summary.difficulty_distribution == {"basic": 4}
+
+
+async def test_open_scoped_to_a_named_project(seeded: Ledger) -> None:
+    from tests.conftest import make_key
+
+    await make_key(seeded, "read", project="team-b")
+    async with Ledger.open(settings=seeded.settings, project="team-b") as scoped:
+        assert (await scoped.get_all_agent_metrics()).total_agents == 0
+        await scoped.create_or_update_agent_metrics("guardian")
+        await scoped.update_custody_test_result("guardian", {"passed": True, "score": 5})
+    assert (await seeded.get_custody_metrics("guardian")).total_tests_given == 0
