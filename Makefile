@@ -18,6 +18,7 @@ setup: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/evalledger init
+	$(BIN)/evalledger demo --if-empty
 	$(BIN)/evalledger serve --no-auth --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

@@ -1,38 +1,21 @@
 """Fill a database with at least one row of every table, through the public APIs.
 
 Backup, restore and export tests use this so that they cover every kind of row; a test
-asserts that no table is left empty, so a new domain must add its rows here.
+asserts that no table is left empty, so a new domain must add its rows to the demo
+generator (:mod:`evalledger.demo.generator`), which this calls.
 """
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import func, select
 
 from evalledger.db.registry import metadata
+from evalledger.demo.generator import generate
 from evalledger.sdk.ledger import Ledger
-from tests.conftest import make_key
 
 
 async def populate(ledger: Ledger) -> None:
-    await ledger.seed_default_agents()
-    await make_key(ledger, "write", project="second")
-    for i in range(30):
-        await ledger.update_custody_test_result(
-            "guardian" if i % 2 else "imperium",
-            {
-                "id": uuid.uuid4(),
-                "passed": i % 3 != 0,
-                "score": 40 + i,
-                "duration": 1.5 * i,
-                "evaluation": {"notes": f"run {i}", "ratio": i / 7},
-                "ai_responses": [{"agent": "x", "text": 'é ✓ "quoted"'}],
-            },
-        )
-    await ledger.update_learning_metrics(
-        "guardian", {"learning_score_delta": 0.1, "patterns": [{"k": 1}]}, idempotency_key="k1"
-    )
+    await generate(ledger, "small", seed=1)
 
 
 async def empty_tables(ledger: Ledger) -> list[str]:
