@@ -128,8 +128,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend: str, database_urls: dict[str, str], tmp_path: object) -> Settings:
+    # PostgreSQL runs with row-level security on: the policies are a second wall that every
+    # test exercises (a query that forgot its project filter would fail here first).
     return load_settings(
-        database_url=database_urls[backend], pool_size=30, max_overflow=30, exports_dir=tmp_path
+        database_url=database_urls[backend],
+        pool_size=30,
+        max_overflow=30,
+        exports_dir=tmp_path,
+        pg_row_security=True,
     )
 
 
@@ -171,7 +177,7 @@ async def seeded(ledger: Ledger) -> Ledger:
 
 
 async def make_key(ledger: Ledger, scope: str, project: str = DEFAULT_PROJECT_NAME) -> str:
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         if project != DEFAULT_PROJECT_NAME:
             try:
                 await tenancy.get_project(uow, project)

@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True
     exports_dir: Path = Path("data/exports")
+    backups_dir: Path = Field(Path("data/backups"), description="backups the dashboard lists")
 
     assessment_cache_days: int = Field(7, ge=0, description="use_cached window for assessments")
     evidence_min: int = Field(3, ge=0, description="verify: fewest evidence rows per assessment")

@@ -166,7 +166,7 @@ async def test_revoked_key_is_refused(seeded: Ledger, app_for) -> None:  # type:
     key = await make_key(seeded, "admin")
     async with app_for(Authorization=f"Bearer {key}") as client:
         assert (await client.get("/api/agent-metrics/")).status_code == 200
-        async with UnitOfWork(seeded.db) as uow:
+        async with UnitOfWork(seeded.db, tenant_scoped=False) as uow:
             await tenancy.revoke_key(uow, key.split("_")[1])
         r = await client.get("/api/agent-metrics/")
         assert r.status_code == 401 and "revoked" in r.text

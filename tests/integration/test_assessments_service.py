@@ -235,6 +235,6 @@ async def _project(ledger: Ledger, name: str) -> uuid.UUID:
     from evalledger.tenancy import service as tenancy
     from evalledger.uow import UnitOfWork
 
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         project = await tenancy.create_project(uow, name)
     return project.id

@@ -369,7 +369,7 @@ async def test_import_refuses_ids_of_another_project(ledger: Ledger, tmp_path: P
 
     await populate(ledger, students=1, per_student=2)
     path = await _exported(ledger, tmp_path)
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         project = await tenancy.create_project(uow, "other")
     other = ledger.in_project(project.id)
     with pytest.raises(ConflictError, match="another project"):

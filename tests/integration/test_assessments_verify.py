@@ -359,7 +359,7 @@ async def test_verify_covers_every_project(ledger: Ledger) -> None:
     from evalledger.tenancy import service as tenancy
     from evalledger.uow import UnitOfWork
 
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         project = await tenancy.create_project(uow, "elsewhere")
     other = ledger.in_project(project.id)
     await other.create_student({"name": "Zed"})

@@ -13,7 +13,7 @@ from evalledger.uow import UnitOfWork
 
 
 async def other_project(ledger: Ledger) -> Ledger:
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         project = await tenancy.create_project(uow, "other")
     return ledger.in_project(project.id)
 

@@ -79,7 +79,7 @@ async def test_each_rule_is_422_naming_the_offender(
 
 
 async def test_agent_of_another_project_is_not_a_participant(seeded: Ledger) -> None:
-    async with UnitOfWork(seeded.db) as uow:
+    async with UnitOfWork(seeded.db, tenant_scoped=False) as uow:
         from evalledger.tenancy import service as tenancy
 
         other = await tenancy.create_project(uow, "other")
@@ -169,7 +169,7 @@ async def test_concurrent_retries_of_one_event_apply_once(seeded: Ledger) -> Non
 
 
 async def test_event_id_of_another_project_conflicts(seeded: Ledger) -> None:
-    async with UnitOfWork(seeded.db) as uow:
+    async with UnitOfWork(seeded.db, tenant_scoped=False) as uow:
         from evalledger.tenancy import service as tenancy
 
         other = await tenancy.create_project(uow, "other")

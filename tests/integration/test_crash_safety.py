@@ -30,7 +30,11 @@ async def _start(url: str, port: int) -> asyncio.subprocess.Process:
         "serve",
         "--port",
         str(port),
-        env=_env(EVALLEDGER_DATABASE_URL=url, EVALLEDGER_LOG_LEVEL="warning"),
+        env=_env(
+            EVALLEDGER_DATABASE_URL=url,
+            EVALLEDGER_LOG_LEVEL="warning",
+            EVALLEDGER_PG_ROW_SECURITY="true",
+        ),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -133,6 +137,8 @@ async def test_sigkill_mid_write_leaves_whole_writes_only(seeded: Ledger) -> Non
     proc = await _start(url, port)
     try:
         assert await counters_match_results(seeded) == []
+        report = await seeded.verify()  # `evalledger verify`: every integrity check passes
+        assert report.healthy, [c for c in report.checks if c.issues]
         r = CustodyTestResult.__table__.c
         async with seeded.db.engine.connect() as conn:
             stored = set(str(x) for x in (await conn.execute(select(r.id))).scalars())

@@ -39,7 +39,11 @@ def _free_port() -> int:
 @contextmanager
 def running_server(database_url: str, *args: str) -> Iterator[str]:
     port = _free_port()
-    env = _env(EVALLEDGER_DATABASE_URL=database_url, EVALLEDGER_LOG_LEVEL="warning")
+    env = _env(
+        EVALLEDGER_DATABASE_URL=database_url,
+        EVALLEDGER_LOG_LEVEL="warning",
+        EVALLEDGER_PG_ROW_SECURITY="true",  # PostgreSQL: the second wall is on in tests
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "evalledger.cli.main", "serve", "--port", str(port), *args],
         env=env,

@@ -33,7 +33,7 @@ async def _verify(ledger: Ledger, claim: str, framework: str, valid: bool, conf:
 
 
 async def other_project(ledger: Ledger, name: str = "other") -> Ledger:
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         project = await tenancy.create_project(uow, name)
     return ledger.in_project(project.id)
 

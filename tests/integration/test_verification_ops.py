@@ -17,7 +17,7 @@ from evalledger.verification.models import ServiceHealth
 
 
 async def other_project(ledger: Ledger, name: str = "other") -> Ledger:
-    async with UnitOfWork(ledger.db) as uow:
+    async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         project = await tenancy.create_project(uow, name)
     return ledger.in_project(project.id)
 

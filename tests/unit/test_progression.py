@@ -110,3 +110,70 @@ def test_level_is_monotonic_in_xp(a: int, b: int) -> None:
     lo, hi = sorted((a, b))
     (l1, p1), (l2, p2) = p.level_for_xp(lo), p.level_for_xp(hi)
     assert (p1, l1) <= (p2, l2)
+
+
+# -- more properties (issue 8): any input, the rules keep their invariants ---------------
+
+outcomes = st.lists(st.tuples(st.booleans(), st.integers(0, 1000)), max_size=40)
+
+
+@given(outcomes, outcomes)
+def test_applying_in_batches_equals_applying_one_by_one(
+    first: list[tuple[bool, int]], second: list[tuple[bool, int]]
+) -> None:
+    a = [p.TestOutcome(ok, xp) for ok, xp in first]
+    b = [p.TestOutcome(ok, xp) for ok, xp in second]
+    whole = p.apply_tests(p.CustodyState(), [*a, *b])
+    assert p.apply_tests(p.apply_tests(p.CustodyState(), a), b) == whole
+
+
+@given(outcomes)
+def test_difficulty_stays_on_the_ladder_and_rates_in_range(results: list[tuple[bool, int]]) -> None:
+    state = p.apply_tests(p.CustodyState(), [p.TestOutcome(ok, xp) for ok, xp in results])
+    assert state.current_difficulty in p.DIFFICULTY_LADDER
+    rate = p.pass_rate(state.total_tests_passed, state.total_tests_given)
+    assert 0.0 <= rate <= 1.0
+    level, prestige = p.level_for_xp(state.xp)
+    assert level >= 1 and prestige >= 0
+    assert p.custody_level_for_xp(state.custody_xp) >= 1
+
+
+@given(
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9),
+    st.sampled_from([*p.DIFFICULTY_LADDER, "unknown"]),
+)
+def test_default_award_is_bounded(passed: bool, score: float, difficulty: str) -> None:
+    award = p.default_xp_award(passed, score, difficulty)
+    assert 0 <= award <= max(p.DEFAULT_RULES.base_xp.values())
+    if not passed:
+        assert award == 0
+
+
+@given(st.lists(st.integers()), st.lists(st.integers()), st.integers(0, 50))
+def test_bounded_append_keeps_the_newest(old: list[int], new: list[int], limit: int) -> None:
+    kept = p.bounded_append(old, new, limit)
+    assert len(kept) == min(limit, len(old) + len(new))
+    assert kept == [*old, *new][len(old) + len(new) - len(kept) :]
+
+
+@given(
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.integers(0, 1000),
+    st.integers(0, 1000),
+    st.floats(-1e6, 1e6),
+)
+def test_learning_rates_sum_to_one(s0: int, f0: int, ds: int, df: int, delta: float) -> None:
+    state = p.LearningState(learning_successes=s0, learning_failures=f0)
+    out = p.apply_learning(
+        state,
+        p.LearningUpdate(learning_score_delta=delta, successes=ds, failures=df),
+        max_patterns=10,
+        max_suggestions=10,
+    )
+    assert out["learning_successes"] == s0 + ds and out["learning_failures"] == f0 + df
+    if s0 + ds + f0 + df:
+        assert abs(out["success_rate"] + out["failure_rate"] - 1.0) < 1e-9
+    else:
+        assert out["success_rate"] == out["failure_rate"] == 0.0

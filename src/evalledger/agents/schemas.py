@@ -9,13 +9,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from evalledger.agents.progression import DIFFICULTY_LADDER
+from evalledger.api.types import RequestModel
 
 AGENT_TYPE_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 AgentType = Field(min_length=1, max_length=50, pattern=AGENT_TYPE_PATTERN)
@@ -56,10 +56,9 @@ DERIVED_FIELDS = frozenset(
 )
 
 
-class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error (a typo is not silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
+class StrictModel(RequestModel):
+    """Request bodies: unknown fields are an error (a typo is not silently ignored), and
+    ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
 
 
 class CustodyTestIn(StrictModel):

@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from evalledger._version import __version__
+from evalledger.api.deps import strict_query
 from evalledger.api.errors import install_error_handlers
 from evalledger.api.health import router as health_router
 from evalledger.api.limits import BodySizeLimit
@@ -62,6 +63,7 @@ def create_app(
             "and see only their project."
         ),
         lifespan=lifespan,
+        dependencies=[Depends(strict_query)],
     )
     app.state.no_auth = no_auth
     app.state.settings = settings

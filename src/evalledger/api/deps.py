@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
 
-from evalledger.errors import PermissionDenied, Unauthenticated
+from evalledger.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import Actor, UnitOfWork
@@ -20,6 +21,56 @@ _RANK = {"read": 0, "write": 1, "admin": 2}
 
 #: ``X-Read-Consistency: primary`` sends a request's reads to the primary (docs/scaling.md).
 READ_CONSISTENCY_HEADER = "x-read-consistency"
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_aliases(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_aliases(sub)
+    return names
+
+
+def _declared_query(route: object) -> frozenset[str]:
+    key = id(route)
+    names = _QUERY_NAMES.get(key)
+    if names is None:
+        dependant = getattr(route, "dependant", None)
+        names = frozenset(_query_aliases(dependant)) if dependant is not None else frozenset()
+        _QUERY_NAMES[key] = names
+    return names
+
+
+async def strict_query(request: Request) -> None:
+    """Refuse query parameters a route does not declare, declared ones given twice, and NUL.
+
+    FastAPI would silently ignore ``?limt=5`` (a typo) or keep only the last of
+    ``?type=a&type=b``; both are 422s naming the parameter, so a client never mistakes an
+    ignored filter for an applied one. Installed on every route by the app factory.
+    """
+    route = request.scope.get("route")
+    if route is None:
+        return
+    declared = _declared_query(route)
+    seen: set[str] = set()
+    for name, value in request.path_params.items():
+        if "\x00" in str(value):
+            raise ValidationFailed("path parameters may not contain NUL (%00)", field=name)
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise ValidationFailed(
+                "query parameters may not contain NUL (%00)", field=name.replace("\x00", "")
+            )
+        if name not in declared:
+            allowed = ", ".join(sorted(declared)) or "none"
+            raise ValidationFailed(
+                f"unknown query parameter {name[:50]!r} (allowed: {allowed})", field=name[:50]
+            )
+        if name in seen:
+            raise ValidationFailed(f"query parameter {name!r} given more than once", field=name)
+        seen.add(name)
 
 
 async def current_actor(request: Request) -> Actor:

@@ -12,7 +12,13 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from evalledger.api.resilience import TRANSIENT_HEADER
@@ -30,6 +36,13 @@ def _body(message: str, field: str | None = None, status: int = 400) -> dict[str
     if field or status == 422:
         return {"detail": [{"loc": [field or "body"], "msg": message, "type": "value_error"}]}
     return {"detail": message}
+
+
+def _rejected(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": [{"loc": ["body"], "msg": message, "type": "database_rejected"}]},
+        status_code=422,
+    )
 
 
 def unavailable(reason: str) -> JSONResponse:
@@ -77,18 +90,22 @@ def install_error_handlers(app: FastAPI) -> None:
             log.error("database_unavailable", error=str(exc.orig)[:300])
             return unavailable("connection lost")
         log.error("database_error", error=str(exc.orig)[:500])
-        return JSONResponse(
-            {
-                "detail": [
-                    {
-                        "loc": ["body"],
-                        "msg": "the database rejected a value of this request",
-                        "type": "database_rejected",
-                    }
-                ]
-            },
-            status_code=422,
-        )
+        return _rejected("the database rejected a value of this request")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # A number too large for the database (e.g. beyond SQLite's 64-bit INTEGER) that a
+        # route forgot to bound: still the client's input, so a 422, never a 500.
+        log.warning("value_overflow", error=str(exc)[:300])
+        return _rejected("a number in this request is out of range for storage")
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        # A value the driver could not bind (wrong type, out of range): the client's input.
+        if isinstance(exc, DBAPIError):
+            return await _dbapi(request, exc)
+        log.warning("unbindable_value", error=str(exc.orig)[:300])
+        return _rejected("a value of this request cannot be stored")
 
     @app.exception_handler(PoolTimeout)
     async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:

@@ -148,11 +148,11 @@ class AssessmentsFacade(LedgerBase):
 
     async def verify(self, *, fix_orphans: bool = False) -> integrity.VerifyReport:
         """Run the integrity checks over every project (``--fix-orphans`` deletes orphans)."""
-        unit = self._write() if fix_orphans else self._read()
-        async with unit as uow:
+        async with self._across_projects(write=fix_orphans) as uow:
             return await integrity.verify(uow, self.settings, fix_orphans=fix_orphans)
 
     async def stats(self, *, all_projects: bool = False) -> Statistics:
         """Seed 003's statistics: this project's, or the whole database's."""
-        async with self._read() as uow:
+        unit = self._across_projects() if all_projects else self._read()
+        async with unit as uow:
             return await statistics(uow, None if all_projects else uow.project_id)

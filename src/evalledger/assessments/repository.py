@@ -15,7 +15,7 @@ from sqlalchemy import Select, Table, func, select
 
 from evalledger.assessments.models import Evidence, SkillAssessment, Student
 from evalledger.db.dialect import insert
-from evalledger.db.repository import Repository
+from evalledger.db.repository import Repository, id_owners
 
 students_t: Table = Student.__table__  # type: ignore[assignment]
 assessments_t: Table = SkillAssessment.__table__  # type: ignore[assignment]
@@ -94,12 +94,7 @@ class AssessmentRepository(Repository[SkillAssessment]):
 
     async def owners(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
         """``{assessment id: project id}`` for those of ``ids`` that exist (in any project)."""
-        if not ids:
-            return {}
-        stmt = select(assessments_t.c.id, assessments_t.c.project_id).where(
-            assessments_t.c.id.in_(list(ids))
-        )
-        return {row.id: row.project_id for row in (await self.session.execute(stmt)).all()}
+        return await id_owners(self.uow, assessments_t, ids)
 
 
 class EvidenceRepository(Repository[Evidence]):

@@ -11,6 +11,7 @@ import uuid
 from fastapi import APIRouter, Query, Response
 
 from evalledger.api.deps import Reader, Writer
+from evalledger.api.types import Cursor, PageLimit
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -34,8 +35,8 @@ async def create_student(body: StudentIn, ledger: Writer) -> StudentOut:
 @router.get("/students", response_model=Page[StudentOut], summary="List students")
 async def list_students(
     ledger: Reader,
-    limit: int | None = Query(None, ge=1),
-    cursor: str | None = None,
+    limit: PageLimit = None,
+    cursor: Cursor = None,
 ) -> Page[StudentOut]:
     return await ledger.list_students(limit=limit, cursor=cursor)
 
@@ -93,13 +94,17 @@ async def list_assessments(
     student_id: uuid.UUID | None = None,
     skill_type: SkillType | None = None,
     start_date: str | None = Query(
-        None, description="YYYY-MM-DD or ISO datetime; inclusive (a date means its start)"
+        None,
+        max_length=64,
+        description="YYYY-MM-DD or ISO datetime; inclusive (a date means its start)",
     ),
     end_date: str | None = Query(
-        None, description="YYYY-MM-DD or ISO datetime; inclusive (a date means its end)"
+        None,
+        max_length=64,
+        description="YYYY-MM-DD or ISO datetime; inclusive (a date means its end)",
     ),
-    limit: int | None = Query(None, ge=1),
-    cursor: str | None = None,
+    limit: PageLimit = None,
+    cursor: Cursor = None,
 ) -> Page[AssessmentOut]:
     return await ledger.list_assessments(
         student_id=student_id,

@@ -9,7 +9,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+
+from evalledger.api.types import RequestModel
 
 SkillType = Literal[
     "empathy",
@@ -44,10 +46,9 @@ UTCStamp = Annotated[datetime, AfterValidator(_utc)]
 FeatureImportance = Annotated[dict[str, Any] | None, BeforeValidator(_json_text)]
 
 
-class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error (a typo is not silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
+class StrictModel(RequestModel):
+    """Request bodies: unknown fields are an error (a typo is not silently ignored), and
+    ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
 
 
 # -- students ---------------------------------------------------------------------------

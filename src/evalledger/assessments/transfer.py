@@ -55,6 +55,7 @@ from evalledger.assessments.schemas import (
     StudentRecord,
 )
 from evalledger.assessments.service import parse_bound
+from evalledger.db.repository import id_owners
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -376,13 +377,7 @@ async def _import_students(
     uow: UnitOfWork, batch: list[StudentRecord], policy: DuplicatePolicy
 ) -> int:
     repo = StudentRepository(uow)
-    ids = [s.id for s in batch]
-    rows = (
-        await uow.session.execute(
-            select(students_t.c.id, students_t.c.project_id).where(students_t.c.id.in_(ids))
-        )
-    ).all()
-    owners = {r.id: r.project_id for r in rows}
+    owners = await id_owners(uow, students_t, [s.id for s in batch])
     for s in batch:
         if s.id in owners and owners[s.id] != uow.project_id:
             raise ConflictError(f"student {s.id} belongs to another project", field="students")

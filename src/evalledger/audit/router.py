@@ -6,11 +6,10 @@ the caller's own project, never another project's rows.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
 from evalledger.api.deps import Reader
+from evalledger.api.types import IsoDatetime
 from evalledger.audit.repository import AuditEntry
 from evalledger.db.repository import Page
 
@@ -23,8 +22,8 @@ async def audit_log(
     entity_type: str | None = Query(None, max_length=50),
     entity_id: str | None = Query(None, max_length=255),
     action: str | None = Query(None, max_length=50),
-    since: datetime | None = Query(None, description="inclusive, ISO 8601 with timezone"),
-    until: datetime | None = Query(None, description="inclusive, ISO 8601 with timezone"),
+    since: IsoDatetime | None = Query(None, description="inclusive, ISO 8601 with timezone"),
+    until: IsoDatetime | None = Query(None, description="inclusive, ISO 8601 with timezone"),
     limit: int = Query(50, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=200),
 ) -> Page[AuditEntry]:

@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping, Select, Table, case, exists, func, select
 
 from evalledger.competitions.models import OlympicEvent, OlympicEventParticipant
 from evalledger.db.dialect import insert
-from evalledger.db.repository import Range, Repository
+from evalledger.db.repository import Range, Repository, id_owners
 
 events: Table = OlympicEvent.__table__  # type: ignore[assignment]
 participants: Table = OlympicEventParticipant.__table__  # type: ignore[assignment]
@@ -44,10 +44,9 @@ class EventRepository(Repository[OlympicEvent]):
             )
         return stmt
 
-    async def find_any_project(self, event_id: uuid.UUID) -> RowMapping | None:
-        """The event's id and project, whatever project it is in (to tell replay from clash)."""
-        stmt = select(events.c.id, events.c.project_id).where(events.c.id == event_id)
-        return (await self.session.execute(stmt)).mappings().one_or_none()
+    async def owner(self, event_id: uuid.UUID) -> uuid.UUID | None:
+        """The project the event id is used in, whatever project (to tell replay from clash)."""
+        return (await id_owners(self.uow, events, [event_id])).get(event_id)
 
     async def insert_event(self, values: Mapping[str, Any]) -> bool:
         """Insert the event unless its id exists; True when inserted (idempotent on ``id``)."""

@@ -6,10 +6,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 
 from evalledger.agents.schemas import CustodyTestRecorded
 from evalledger.api.deps import IdempotencyKey, Reader, Writer
+from evalledger.api.types import AwareIsoDatetime
 from evalledger.competitions.schemas import (
     MAX_BOOTSTRAP_ROUNDS,
     CollaborativeTestIn,
@@ -28,8 +28,8 @@ router = APIRouter(prefix="/api/v1", tags=["competitions"])
 
 AgentTypePath = Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.:-]+$")
 TypeQuery = Annotated[str | None, Query(alias="type", max_length=50, description="event_type")]
-Start = Annotated[AwareDatetime | None, Query(description="created at or after (ISO 8601)")]
-End = Annotated[AwareDatetime | None, Query(description="created at or before (ISO 8601)")]
+Start = Annotated[AwareIsoDatetime | None, Query(description="created at or after (ISO 8601)")]
+End = Annotated[AwareIsoDatetime | None, Query(description="created at or before (ISO 8601)")]
 
 
 @router.post(

@@ -54,7 +54,7 @@ class EventIn(StrictModel):
     )
     event_type: str = Field(min_length=1, max_length=50, examples=["olympics"])
     participants: list[AgentName] = Field(min_length=1, max_length=1000)
-    questions: list[Any] = Field(default_factory=list, max_length=100_000)
+    questions: list[Any] = Field(default_factory=list, max_length=10_000)
     answers: dict[str, Any] | None = None
     scores: dict[str, Score] | None = Field(
         None, description="agent -> score in this event (higher is better); feeds the ratings"

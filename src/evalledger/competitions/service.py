@@ -197,10 +197,10 @@ class CompetitionsService:
         )
 
     async def _exists(self, event_id: uuid.UUID) -> bool:
-        found = await self.events.find_any_project(event_id)
-        if found is None:
+        owner = await self.events.owner(event_id)
+        if owner is None:
             return False
-        if found["project_id"] != self.uow.project_id:
+        if owner != self.uow.project_id:
             raise ConflictError(f"event id {event_id} is already used", field="id")
         return True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -31,7 +31,9 @@ class NodeOut(BaseModel):
 class ProposalIn(StrictModel):
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
-    choices: list[str] = Field(min_length=2, max_length=100)
+    choices: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=2, max_length=100
+    )
     quorum: int = Field(ge=1, le=100_000, description="votes needed before a decision counts")
 
     @field_validator("choices")

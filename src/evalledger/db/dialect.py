@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
@@ -17,3 +17,10 @@ def insert(dialect_name: str, target: type[DeclarativeBase] | Table) -> Any:
     if dialect_name == "postgresql":
         return postgresql.insert(target)
     return sqlite.insert(target)
+
+
+def day_text(dialect_name: str, column: Any) -> Any:
+    """The UTC calendar day of a timestamp column as ``YYYY-MM-DD`` text (for GROUP BY)."""
+    if dialect_name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]"

@@ -57,7 +57,9 @@ async def current_revision(db: Database) -> str | None:
 
 async def _run_command(db: Database, fn: Any, *args: Any) -> None:
     def _go(conn: Connection) -> None:
-        fn(alembic_config(conn), *args)
+        cfg = alembic_config(conn)
+        cfg.attributes["app_role"] = db.settings.pg_app_role  # 0005: row-level security
+        fn(cfg, *args)
 
     lock = db.write_lock()
     if lock is not None:

@@ -20,8 +20,10 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, Table, and_, delete, func, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -73,6 +75,32 @@ def row_to_dict(row: Base) -> dict[str, Any]:
     """A mapped row as ``{column name: value}`` (so attribute ``metadata_`` -> ``metadata``)."""
     mapper = sa_inspect(row).mapper
     return {attr.columns[0].name: getattr(row, attr.key) for attr in mapper.column_attrs}
+
+
+async def id_owners(
+    uow: UnitOfWork, table: Table, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """``{id: project id}`` for those of ``ids`` that exist in ``table``, in ANY project.
+
+    Ids are global (UUIDs clients may choose), so a write must tell "my own row again"
+    (replay, duplicate) from "another project's row" (409) without showing anything of that
+    row. Under PostgreSQL row-level security the tenant cannot see other projects' rows, so
+    the question goes through ``evalledger_id_owners`` (migration 0005), a ``SECURITY
+    DEFINER`` function that answers only for ids the caller already names.
+    """
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    if uow.db.row_security and uow.tenant_scoped:
+        stmt = text("SELECT id, project_id FROM evalledger_id_owners(:tbl, :ids)").bindparams(
+            bindparam("ids", type_=PG_ARRAY(PG_UUID(as_uuid=True)))
+        )
+        rows = await uow.session.execute(stmt, {"tbl": table.name, "ids": wanted})
+    else:
+        rows = await uow.session.execute(
+            select(table.c.id, table.c.project_id).where(table.c.id.in_(wanted))
+        )
+    return {row.id: row.project_id for row in rows.all()}
 
 
 class Repository(Generic[ModelT]):

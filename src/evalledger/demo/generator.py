@@ -144,7 +144,8 @@ async def generate(
     *,
     on_key: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Fill ``ledger``'s project with demo data; returns the rows created per kind.
+    """Fill ``ledger``'s project with demo data; returns the rows created per kind
+    (``custody_results`` counts every result row, treaty and collaborative ones included).
 
     Does nothing (returns ``{}``) when the project already holds demo data. ``on_key``
     receives the secret of the read-scoped key created for the dashboard (shown once).
@@ -298,6 +299,7 @@ async def _competitions(
             },
         )
         counts["olympus_treaty"] += 1
+        counts["custody_results"] += 1  # a treaty result is a custody result row too
     for t in range(2):
         team = rng.sample(agents, 3)
         await ledger.record_collaborative_test(
@@ -311,6 +313,7 @@ async def _competitions(
             }
         )
         counts["collaborative_tests"] += 1
+        counts["custody_results"] += len(team)  # one result row per participant
 
 
 async def _assessments(

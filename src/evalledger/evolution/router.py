@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from evalledger.api.deps import Reader, Writer
 from evalledger.evolution.schemas import (
+    MAX_GENERATION,
     AgentIn,
     AgentOut,
     FitnessIn,
@@ -29,7 +30,7 @@ async def create_agent(body: AgentIn, ledger: Writer) -> AgentOut:
 @router.get("/agents", response_model=list[AgentOut], summary="Agents, newest first")
 async def list_agents(
     ledger: Reader,
-    generation: int | None = Query(None, ge=0),
+    generation: int | None = Query(None, ge=0, le=MAX_GENERATION),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[AgentOut]:
     return await ledger.list_evolution_agents(generation=generation, limit=limit)
@@ -91,5 +92,5 @@ async def generation_stats(ledger: Reader) -> list[GenerationStats]:
 
 
 @router.get("/generations/{generation}/best", response_model=AgentOut, summary="Fittest agent")
-async def best_agent(generation: int, ledger: Reader) -> AgentOut:
+async def best_agent(ledger: Reader, generation: int = Path(ge=0, le=MAX_GENERATION)) -> AgentOut:
     return await ledger.best_agent(generation)

@@ -13,12 +13,16 @@ from evalledger.verification.schemas import StrictModel
 Fitness = Field(None, allow_inf_nan=False)
 
 
+#: Generations are counted from 0; a million is far beyond any real run.
+MAX_GENERATION = 1_000_000
+
+
 class AgentIn(StrictModel):
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     parent_id: uuid.UUID | None = None
     generation: int | None = Field(
-        None, ge=0, le=1_000_000, description="default: parent's + 1, or 0 without a parent"
+        None, ge=0, le=MAX_GENERATION, description="default: parent's + 1, or 0 without a parent"
     )
     fitness: float | None = Fitness
     genome: dict[str, Any] | None = None

@@ -51,3 +51,8 @@ class LedgerBase:
 
     def _write(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.actor, write=True)
+
+    def _across_projects(self, *, write: bool = False) -> UnitOfWork:
+        """A unit of work that sees every project: operator tools only (verify, global
+        statistics), never a tenant request. Not subject to row-level security."""
+        return UnitOfWork(self.db, self.actor, write=write, tenant_scoped=False)

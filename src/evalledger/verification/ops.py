@@ -61,16 +61,18 @@ class TrainingDataRepository(Repository[TrainingData]):
             .limit(size)
             .with_for_update(skip_locked=True)
         )
-        stmt = (
-            update(TrainingData)
-            .where(TrainingData.id.in_(pick.scalar_subquery()))
-            .values(used_in_training=True, training_batch_id=batch_id)
-            .returning(TrainingData.id)
-            .execution_options(synchronize_session=False)
-        )
-        ids = list((await self.session.execute(stmt)).scalars())
+        # Two statements, not ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)``: PostgreSQL may
+        # evaluate such a subquery more than once (it did under row-level security) and then
+        # update more than ``n`` rows. The picked rows stay locked until the commit.
+        ids = list((await self.session.execute(pick)).scalars())
         if not ids:
             return []
+        await self.session.execute(
+            update(TrainingData)
+            .where(TrainingData.id.in_(ids))
+            .values(used_in_training=True, training_batch_id=batch_id)
+            .execution_options(synchronize_session=False)
+        )
         self.session.expire_all()
         rows = await self.session.execute(
             self.select()

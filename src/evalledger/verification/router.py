@@ -4,11 +4,11 @@ data, checkpoints and service health. Thin: parse, call the ledger, return."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Path, Query
 
 from evalledger.api.deps import IdempotencyKey, Reader, Writer
+from evalledger.api.types import IsoDatetime
 from evalledger.db.repository import Page
 from evalledger.verification.ops_schemas import (
     BatchClaimIn,
@@ -50,8 +50,8 @@ async def list_claims(
     ledger: Reader,
     claim_type: str | None = Query(None, max_length=100),
     source: str | None = Query(None, max_length=255),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDatetime | None = None,
+    until: IsoDatetime | None = None,
     limit: int = Limit,
     cursor: str | None = Cursor,
 ) -> Page[ClaimOut]:
@@ -116,7 +116,9 @@ async def recent_verifications(
     response_model=list[FrameworkStats],
     summary="Per-framework count, mean confidence and mean processing time",
 )
-async def framework_metrics(ledger: Reader, since: datetime | None = None) -> list[FrameworkStats]:
+async def framework_metrics(
+    ledger: Reader, since: IsoDatetime | None = None
+) -> list[FrameworkStats]:
     return await ledger.framework_metrics(since)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from evalledger.api.types import RequestModel
 from evalledger.verification.consensus_rules import CONSENSUS_RULES
 
 ConsensusRule = Literal["majority", "confidence_weighted", "unanimous"]
@@ -22,10 +23,9 @@ Name50 = Field(min_length=1, max_length=50)
 Ident = Field(min_length=1, max_length=255)
 
 
-class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error (a typo is not silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
+class StrictModel(RequestModel):
+    """Request bodies: unknown fields are an error (a typo is not silently ignored), and
+    ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
 
 
 class ClaimIn(StrictModel):
@@ -105,7 +105,9 @@ class VerificationRequestIn(StrictModel):
     client_id: str = Ident
     content: str = Field(min_length=1, max_length=1_000_000)
     content_type: str = Field("text", min_length=1, max_length=50)
-    frameworks: list[str] = Field(min_length=1, max_length=100)
+    frameworks: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        min_length=1, max_length=100
+    )
     priority: int = Field(0, ge=-1000, le=1000)
 
 

@@ -1,0 +1,1 @@
+"""The web dashboard: server-rendered pages at ``/`` (see :mod:`evalledger.web.router`)."""
