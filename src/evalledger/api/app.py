@@ -104,3 +104,10 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one ``evalledger serve --workers N`` worker process (uvicorn factory)."""
+    import os
+
+    return create_app(no_auth=os.environ.get("EVALLEDGER_SERVE_NO_AUTH") == "1")
