@@ -38,7 +38,7 @@ PG_DB = "evalledger_bench"
 SIZES = {
     # name: (quick, full)
     "single": (2_000, 10_000),
-    "rest": (2_000, 5_000),
+    "rest": (1_500, 5_000),
     "batch": (50_000, 200_000),
     "seed": (500, 2_000),
     "rmw": (1_000, 2_000),

@@ -31,7 +31,7 @@ def server(
     log: Path | None = None,
     timeout: float = 90,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    out = open(log, "wb") if log else subprocess.DEVNULL
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         list(argv),
         env={**os.environ, **(env or {})},

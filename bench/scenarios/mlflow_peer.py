@@ -115,7 +115,7 @@ async def mlflow_server(ctx: Context) -> list[Figure]:
                     runs.append(r.json()["run"]["info"]["run_id"])
             for clients in (8, 16):
 
-                def request(w: int, i: int) -> tuple:
+                def request(w: int, i: int, runs: list[str] = runs) -> tuple:
                     body = {"run_id": runs[w], "key": "accuracy", "value": 0.5 + (i % 50) / 100,
                             "timestamp": int(time.time() * 1000), "step": i + 1}  # fmt: skip
                     return "POST", "/api/2.0/mlflow/runs/log-metric", body

@@ -15,8 +15,10 @@ from evalledger.uow import UnitOfWork
 
 CLIENTS = 16
 BATCH = 5000
-#: Server worker processes for `evalledger serve` (override: BENCH_SERVE_WORKERS).
-WORKERS = int(os.environ.get("BENCH_SERVE_WORKERS", "0")) or (os.cpu_count() or 1)
+#: Server worker processes for `evalledger serve` (override: BENCH_SERVE_WORKERS). One worker
+#: groups every concurrent request into one transaction; on 2 cores shared with the load
+#: generator and PostgreSQL, 2 workers measured ~12% slower (two groups contend on the row).
+WORKERS = int(os.environ.get("BENCH_SERVE_WORKERS", "1"))
 
 
 async def _key(url: str) -> str:
@@ -61,7 +63,9 @@ async def rest(ctx: Context) -> list[Figure]:
             for agents in (one, many):
                 rng = random.Random(len(agents))
 
-                def request(w: int, i: int, agents: list[str] = agents) -> tuple:
+                def request(
+                    w: int, i: int, agents: list[str] = agents, rng: random.Random = rng
+                ) -> tuple:
                     agent = agents[rng.randrange(len(agents))]
                     return "POST", f"/api/agent-metrics/{agent}/custody-test", result(rng)
 
@@ -86,7 +90,7 @@ async def rest(ctx: Context) -> list[Figure]:
             batches = max(4, ctx.n["batch"] // BATCH // 2)
             rng = random.Random(7)
 
-            def batch_request(w: int, i: int) -> tuple:
+            def batch_request(w: int, i: int, rng: random.Random = rng) -> tuple:
                 rows = [
                     {**result(rng), "agent_type": f"batch-{rng.randrange(100):03d}"}
                     for _ in range(BATCH)

@@ -28,9 +28,9 @@ async def single_inprocess(ctx: Context) -> list[Figure]:
 
                 feed = iter(enumerate(payloads))
 
-                async def op(w: int, i: int) -> None:
+                async def op(w: int, i: int, feed=feed, ledger=ledger, names=names) -> None:  # type: ignore[no-untyped-def]
                     k, payload = next(feed)
-                    await ledger.update_custody_test_result(names[k % agents_n], payload)
+                    await ledger.update_custody_test_result(names[k % len(names)], payload)
 
                 secs, lat = await run_concurrent(total, WRITERS, op)
                 after = sum(

@@ -158,7 +158,8 @@ class AgentsFacade(LedgerBase):
         self, results: Sequence[BatchResultIn | Mapping[str, Any]]
     ) -> BatchRecorded:
         """Record many results (each names its ``agent_type``) in one transaction."""
-        body = BatchIn(results=[_model(BatchResultIn, r) for r in results])
+        # One validation pass: dicts become BatchResultIn, instances are taken as they are.
+        body = BatchIn.model_validate({"results": list(results)})
         async with self._write() as uow:
             return await record_batch(uow, body.results)
 
