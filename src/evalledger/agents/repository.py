@@ -196,8 +196,8 @@ class AgentRepository:
         )
         return list((await self.session.execute(stmt)).mappings())
 
-    async def results_since(self, since: datetime) -> int:
-        stmt = select(func.count()).where(
-            results.c.project_id == self.uow.project_id, results.c.created_at >= since
-        )
+    async def agents_tested_since(self, since: datetime) -> int:
+        """Agents with a result since ``since``: read from the agents' ``last_test_date``,
+        so the analytics summary stays O(agents) however many results there are."""
+        stmt = select(func.count()).where(self._scoped(), agents.c.last_test_date >= since)
         return int((await self.session.execute(stmt)).scalar_one())

@@ -97,7 +97,9 @@ class AgentMetricsService:
             total_learning_cycles=int(totals["total_learning_cycles"]),
             difficulty_distribution=await self.repo.difficulty_distribution(),
             top_agents=[AgentLeader.model_validate(dict(r)) for r in await self.repo.top_by_xp(5)],
-            results_last_24h=await self.repo.results_since(utcnow() - timedelta(hours=24)),
+            agents_tested_last_24h=await self.repo.agents_tested_since(
+                utcnow() - timedelta(hours=24)
+            ),
         )
 
     # -- writes ------------------------------------------------------------------------
