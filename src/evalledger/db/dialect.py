@@ -86,7 +86,8 @@ async def _copy_insert_new(
     records = [
         (
             *[row[c] for c in plain],
-            *[dumps(row[c]) for c in as_json],  # None as JSON null, as SQLAlchemy stores it
+            # None as JSON null, as SQLAlchemy stores it (most JSON cells are empty: skip dumps)
+            *["null" if row[c] is None else dumps(row[c]) for c in as_json],
         )
         for row in rows
     ]
