@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EVALLEDGER_DATABASE_URL ?= sqlite+aiosqlite:///./evalledger.db
 
-.PHONY: setup serve test test-sqlite lint typecheck check clean
+.PHONY: setup serve test test-sqlite lint typecheck check clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,25 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# Benchmarks (docs/benchmarks.md). MLflow, the peer they compare against, is installed into a
+# separate venv used only by the bench; it is never a dependency of evalledger.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet "mlflow>=3,<4" psycopg2-binary gunicorn py-spy
+	touch $(BENCH_STAMP)
+
+# Full run: rewrites docs/benchmarks.md (needs PostgreSQL on 127.0.0.1:5432, user postgres).
+bench: $(STAMP) $(BENCH_STAMP)
+	PYTHONPATH=src:. $(BIN)/python -m bench.run
+
+# CI-sized run (< 5 minutes, figures printed, no timed assertions): bench/results-quick.md.
+# Skips MLflow when .venv-bench is absent.
+bench-quick: $(STAMP)
+	PYTHONPATH=src:. $(BIN)/python -m bench.run --quick
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

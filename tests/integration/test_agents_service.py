@@ -221,7 +221,7 @@ async def test_analytics_summary_aggregates(seeded: Ledger) -> None:
     assert summary.total_agents == 4 and summary.total_tests_given == 2
     assert summary.overall_pass_rate == 0.5 and summary.total_xp == 10
     assert summary.top_agents[0].agent_type == "guardian"
-    assert summary.results_last_24h == 2
+    assert summary.agents_tested_last_24h == 2
     assert summary.difficulty_distribution == {"basic": 4}
 
 

@@ -25,7 +25,7 @@ from evalledger.agents.schemas import (
     BatchResultOut,
     CustodyMetrics,
 )
-from evalledger.db.dialect import insert
+from evalledger.db.dialect import insert_new
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -92,15 +92,7 @@ async def record_batch(
         _row(item, rid, uow.project_id, agents[item.agent_type], rules, now)
         for item, rid in zip(items, ids, strict=True)
     ]
-    inserted: set[uuid.UUID] = set()
-    stmt = (
-        insert(uow.dialect, results)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(results.c.id)
-    )
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        inserted.update((await uow.session.execute(stmt, chunk)).scalars())
+    inserted = await insert_new(uow.session, results, rows)
     duplicates = [rid for rid in ids if rid not in inserted]
     if duplicates:
         await _check_duplicates_are_ours(uow, items, ids, set(duplicates))
@@ -117,6 +109,7 @@ async def record_batch(
                 )
             )
     metrics: dict[str, CustodyMetrics] = {}
+    changed: dict[str, dict[str, Any]] = {}
     for agent_type in sorted(agents):
         agent = agents[agent_type]
         values: dict[str, Any] = dict(agent)
@@ -124,10 +117,10 @@ async def record_batch(
             state = progression.apply_tests(
                 progression.CustodyState.from_row(agent), per_agent[agent_type], rules
             )
-            changes = state.derived(rules)
-            await repo.set(agent_type, changes)
-            values.update(changes)
+            changed[agent_type] = state.derived(rules)
+            values.update(changed[agent_type])
         metrics[agent_type] = CustodyMetrics.model_validate(values)
+    await repo.set_many(changed)  # one statement for every agent of the batch
     uow.audit(
         "custody_test_batch",
         ids[0] if ids else "-",

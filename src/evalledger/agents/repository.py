@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, case, func, select, update
+from sqlalchemy import RowMapping, Table, bindparam, case, func, select, update
 
 from evalledger.agents.models import AgentMetrics, CustodyTestResult
 from evalledger.db.dialect import insert
@@ -102,6 +102,23 @@ class AgentRepository:
         )
         await self.session.execute(stmt)
 
+    async def set_many(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Several agents' new values (all with the same columns), in one executemany."""
+        if not changes:
+            return
+        now = utcnow()
+        columns = next(iter(changes.values())).keys()
+        stmt = (
+            update(agents)
+            .where(self._scoped(), agents.c.agent_type == bindparam("_agent_type"))
+            .values({c: bindparam(f"_{c}") for c in [*columns, "updated_at"]})
+        )
+        params = [
+            {"_agent_type": name, **{f"_{c}": v for c, v in values.items()}, "_updated_at": now}
+            for name, values in sorted(changes.items())
+        ]
+        await self.session.execute(stmt, params)
+
     async def history(self, agent_type: str, epoch: int, limit: int) -> Sequence[RowMapping]:
         stmt = (
             select(results)
@@ -124,6 +141,15 @@ class AgentRepository:
             .returning(results.c.id)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def insert_results(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert results unless their id exists (one statement); how many were inserted."""
+        stmt = (
+            insert(self.uow.dialect, results)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(results.c.id)
+        )
+        return len((await self.session.execute(stmt, list(rows))).all())
 
     async def get_result(self, result_id: uuid.UUID) -> RowMapping | None:
         stmt = select(results).where(results.c.id == result_id)
@@ -170,8 +196,8 @@ class AgentRepository:
         )
         return list((await self.session.execute(stmt)).mappings())
 
-    async def results_since(self, since: datetime) -> int:
-        stmt = select(func.count()).where(
-            results.c.project_id == self.uow.project_id, results.c.created_at >= since
-        )
+    async def agents_tested_since(self, since: datetime) -> int:
+        """Agents with a result since ``since``: read from the agents' ``last_test_date``,
+        so the analytics summary stays O(agents) however many results there are."""
+        stmt = select(func.count()).where(self._scoped(), agents.c.last_test_date >= since)
         return int((await self.session.execute(stmt)).scalar_one())

@@ -281,7 +281,9 @@ class AnalyticsSummary(BaseModel):
     total_learning_cycles: int
     difficulty_distribution: dict[str, int]
     top_agents: list[AgentLeader]
-    results_last_24h: int
+    agents_tested_last_24h: int = Field(
+        description="agents whose latest result is less than 24 hours old"
+    )
 
 
 class AnalyticsEnvelope(BaseModel):

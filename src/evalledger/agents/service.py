@@ -9,8 +9,8 @@ database write lock on SQLite), with the new values computed by the pure rules i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from evalledger.agents import progression
@@ -97,7 +97,9 @@ class AgentMetricsService:
             total_learning_cycles=int(totals["total_learning_cycles"]),
             difficulty_distribution=await self.repo.difficulty_distribution(),
             top_agents=[AgentLeader.model_validate(dict(r)) for r in await self.repo.top_by_xp(5)],
-            results_last_24h=await self.repo.results_since(utcnow() - timedelta(hours=24)),
+            agents_tested_last_24h=await self.repo.agents_tested_since(
+                utcnow() - timedelta(hours=24)
+            ),
         )
 
     # -- writes ------------------------------------------------------------------------
@@ -163,63 +165,103 @@ class AgentMetricsService:
     ) -> CustodyTestRecorded:
         """Record one result and move the agent's counters, atomically and exactly once."""
         agent = await self.repo.get(agent_type, lock=True)
-        result_id = result.id or uuid.uuid4()
-        difficulty = result.test_difficulty or agent["current_difficulty"]
-        xp = result.xp_awarded
-        if xp is None:
-            xp = progression.default_xp_award(result.passed, result.score, difficulty, self.rules)
         now = utcnow()
-        inserted = await self.repo.insert_result(
-            {
-                "id": result_id,
-                "project_id": self.uow.project_id,
-                "ai_type": agent_type,
-                "test_id": result.test_id or str(result_id),
-                "test_category": result.test_category,
-                "test_difficulty": difficulty,
-                "test_type": result.test_type,
-                "passed": result.passed,
-                "score": result.score,
-                "xp_awarded": xp,
-                "learning_score_awarded": result.learning_score_awarded,
-                "duration": result.duration,
-                "tested_at": result.timestamp,
-                "agent_epoch": agent["epoch"],
-                "ai_responses": result.ai_responses,
-                "explainability_data": result.explainability_data,
-                "evaluation": result.evaluation,
-                "threshold": result.threshold,
-                "scenario": result.scenario,
-                "ai_response": result.ai_response,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        if not inserted:
-            return await self._replayed(agent_type, result_id)
+        row = self._result_row(agent_type, agent, agent["current_difficulty"], result, now)
+        if not await self.repo.insert_result(row):
+            return await self._replayed(agent_type, row["id"])
         state = progression.apply_test(
-            progression.CustodyState.from_row(agent),
-            progression.TestOutcome(
-                passed=result.passed,
-                xp_awarded=xp,
-                learning_score_awarded=result.learning_score_awarded,
-                tested_at=result.timestamp or now,
-            ),
-            self.rules,
+            progression.CustodyState.from_row(agent), _outcome(row, now), self.rules
         )
         values = state.derived(self.rules)
         await self.repo.set(agent_type, values)
+        self._audit_result(row)
+        return _recorded(agent_type, row["id"], agent, values)
+
+    async def record_results_together(
+        self, items: Sequence[tuple[str, CustodyTestIn]]
+    ) -> list[CustodyTestRecorded]:
+        """Record several single results ``(agent_type, result)`` in one transaction.
+
+        The group commit behind concurrent single recordings. The answer for each result is
+        exactly what :meth:`update_custody_test_result` would have returned had the results
+        been recorded one after another in this order: the agents are locked (sorted order),
+        the rules fold each agent's results one by one, every result is audited. Anything
+        unusual (a re-sent or repeated id) raises :class:`RecordSeparately`, so the caller
+        rolls back and records the results one at a time, which handles every case.
+        """
+        ids = [item.id for _, item in items if item.id is not None]
+        if len(set(ids)) != len(ids):
+            raise RecordSeparately("an id repeats within the group")
+        agents = await self.repo.lock_many([agent_type for agent_type, _ in items])
+        now = utcnow()
+        states = {name: progression.CustodyState.from_row(row) for name, row in agents.items()}
+        changes: dict[str, dict[str, Any]] = {}
+        rows, answers = [], []
+        for agent_type, item in items:
+            agent, state = agents[agent_type], states[agent_type]
+            row = self._result_row(agent_type, agent, state.current_difficulty, item, now)
+            states[agent_type] = state = progression.apply_test(
+                state, _outcome(row, now), self.rules
+            )
+            changes[agent_type] = values = state.derived(self.rules)
+            rows.append(row)
+            answers.append(_recorded(agent_type, row["id"], agent, values))
+        if await self.repo.insert_results(rows) != len(rows):
+            raise RecordSeparately("a result id is already recorded")
+        await self.repo.set_many(changes)
+        for row in rows:
+            self._audit_result(row)
+        return answers
+
+    def _result_row(
+        self,
+        agent_type: str,
+        agent: Mapping[Any, Any],
+        current_difficulty: str,
+        result: CustodyTestIn,
+        now: datetime,
+    ) -> dict[str, Any]:
+        result_id = result.id or uuid.uuid4()
+        difficulty = result.test_difficulty or current_difficulty
+        xp = result.xp_awarded
+        if xp is None:
+            xp = progression.default_xp_award(result.passed, result.score, difficulty, self.rules)
+        return {
+            "id": result_id,
+            "project_id": self.uow.project_id,
+            "ai_type": agent_type,
+            "test_id": result.test_id or str(result_id),
+            "test_category": result.test_category,
+            "test_difficulty": difficulty,
+            "test_type": result.test_type,
+            "passed": result.passed,
+            "score": result.score,
+            "xp_awarded": xp,
+            "learning_score_awarded": result.learning_score_awarded,
+            "duration": result.duration,
+            "tested_at": result.timestamp,
+            "agent_epoch": agent["epoch"],
+            "ai_responses": result.ai_responses,
+            "explainability_data": result.explainability_data,
+            "evaluation": result.evaluation,
+            "threshold": result.threshold,
+            "scenario": result.scenario,
+            "ai_response": result.ai_response,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _audit_result(self, row: Mapping[str, Any]) -> None:
         self.uow.audit(
             "custody_test_result",
-            result_id,
+            row["id"],
             "create",
-            {"ai_type": agent_type, "passed": result.passed, "score": result.score, "xp": xp},
-        )
-        return CustodyTestRecorded(
-            agent_type=agent_type,
-            message="Custody test result recorded successfully",
-            result_id=result_id,
-            updated_custody_metrics=CustodyMetrics.model_validate({**dict(agent), **values}),
+            {
+                "ai_type": row["ai_type"],
+                "passed": row["passed"],
+                "score": row["score"],
+                "xp": row["xp_awarded"],
+            },
         )
 
     async def _replayed(self, agent_type: str, result_id: uuid.UUID) -> CustodyTestRecorded:
@@ -318,6 +360,30 @@ class AgentMetricsService:
         return AgentMetricsOut.model_validate(
             {**dict(row), "test_history": [_result_out(h) for h in history]}
         )
+
+
+class RecordSeparately(Exception):
+    """A group of results cannot be recorded together; record them one at a time."""
+
+
+def _outcome(row: Mapping[str, Any], now: datetime) -> progression.TestOutcome:
+    return progression.TestOutcome(
+        passed=row["passed"],
+        xp_awarded=row["xp_awarded"],
+        learning_score_awarded=row["learning_score_awarded"],
+        tested_at=row["tested_at"] or now,
+    )
+
+
+def _recorded(
+    agent_type: str, result_id: uuid.UUID, agent: Mapping[Any, Any], values: Mapping[str, Any]
+) -> CustodyTestRecorded:
+    return CustodyTestRecorded(
+        agent_type=agent_type,
+        message="Custody test result recorded successfully",
+        result_id=result_id,
+        updated_custody_metrics=CustodyMetrics.model_validate({**dict(agent), **values}),
+    )
 
 
 def _result_out(row: Mapping[Any, Any]) -> CustodyTestOut:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evalledger._version import __version__
 from evalledger.api.deps import strict_query
@@ -35,6 +37,56 @@ ROUTERS = [
     metrics_router,
     *(module.router for module in domain_modules("router")),
 ]
+
+
+class RequestContext:
+    """Request id, metrics and the access log line, as plain ASGI middleware.
+
+    (Starlette's ``BaseHTTPMiddleware`` runs the app in a separate task with memory streams
+    between them; on the single-result hot path that cost more than the database work.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id")
+        request_id = (incoming.decode("latin-1") if incoming else uuid.uuid4().hex)[:64]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.clear_contextvars()
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        method = scope["method"]
+        REQUESTS.labels(method, template, str(status)).inc()
+        REQUEST_LATENCY.labels(method, template).observe(elapsed)
+        if status >= 400:
+            ERRORS.labels("server" if status >= 500 else "client", str(status)).inc()
+        log.info(
+            "request",
+            method=method,
+            path=scope["path"],
+            route=template,
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+            request_id=request_id,
+        )
 
 
 def create_app(
@@ -71,37 +123,7 @@ def create_app(
         app.state.ledger = ledger
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id[:64])
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.clear_contextvars()
-        response.headers["X-Request-ID"] = request_id[:64]
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-        REQUEST_LATENCY.labels(request.method, template).observe(elapsed)
-        if response.status_code >= 400:
-            kind = "server" if response.status_code >= 500 else "client"
-            ERRORS.labels(kind, str(response.status_code)).inc()
-        log.info(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            route=template,
-            status=response.status_code,
-            duration_ms=round(elapsed * 1000, 2),
-            request_id=request_id[:64],
-        )
-        return response
-
+    app.add_middleware(RequestContext)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -112,3 +134,10 @@ def create_app(
         app.include_router(router)
     install_openapi(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one ``evalledger serve --workers N`` worker process (uvicorn factory)."""
+    import os
+
+    return create_app(no_auth=os.environ.get("EVALLEDGER_SERVE_NO_AUTH") == "1")

@@ -15,7 +15,7 @@ from fastapi.dependencies.models import Dependant
 from evalledger.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 from evalledger.tenancy import service as tenancy
-from evalledger.uow import Actor, UnitOfWork
+from evalledger.uow import Actor
 
 _RANK = {"read": 0, "write": 1, "admin": 2}
 
@@ -82,10 +82,7 @@ async def current_actor(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("missing or malformed Authorization header: use 'Bearer <key>'")
     ledger: Ledger = state.ledger
-    # Across projects, and on the primary: a key just created or revoked must count at once,
-    # whatever replicas lag.
-    async with UnitOfWork(ledger.db, write=False, primary=True, tenant_scoped=False) as uow:
-        actor = await tenancy.authenticate(uow, secret.strip())
+    actor = await tenancy.authenticate_cached(ledger.db, secret.strip())
     request.state.key_id = str(actor.key_id)
     return actor
 

@@ -65,11 +65,31 @@ def serve(
 
     run(prepare)
     del asyncio
+    # uvloop and httptools come with uvicorn[standard]; "auto" falls back when absent.
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings, no_auth=no_auth),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            loop="auto",
+            http="auto",
+        )
+        return
+    # Several processes need an import string; each worker builds its app from the
+    # environment (the settings came from it too) and opens its own pool.
+    import os
+
+    os.environ["EVALLEDGER_SERVE_NO_AUTH"] = "1" if no_auth else "0"
     uvicorn.run(
-        create_app(settings, no_auth=no_auth),
+        "evalledger.api.app:app_from_env",
+        factory=True,
         host=host,
         port=port,
         log_level="warning",
         access_log=False,
-        workers=1 if workers == 1 else None,
+        workers=workers,
+        loop="auto",
+        http="auto",
     )

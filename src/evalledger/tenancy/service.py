@@ -5,18 +5,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 
+from evalledger.db.engine import Database
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, Unauthenticated, ValidationFailed
 from evalledger.tenancy.models import SCOPES, ApiKey, Project
 from evalledger.uow import Actor, UnitOfWork
 
 KEY_PREFIX = "evl_"
+
+#: Seconds a successful authentication is remembered by this process. Revoking a key in this
+#: process forgets every remembered key at once; a key revoked by another process (the CLI,
+#: another server worker) is refused at the latest this long after its revocation commits.
+AUTH_CACHE_TTL = 2.0
+_auth_cache: dict[str, tuple[float, Actor]] = {}
 
 
 def hash_secret(secret: str) -> str:
@@ -122,6 +130,7 @@ async def revoke_key(uow: UnitOfWork, key_ref: str) -> KeyInfo:
             update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=utcnow())
         )
         uow.audit("api_key", key.id, "revoke")
+        forget_authentications()
         await uow.session.refresh(key)
     return _info(key, project)
 
@@ -142,6 +151,32 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Actor:
     if row.revoked_at is not None:
         raise Unauthenticated("API key revoked")
     return Actor(project_id=row.project_id, key_id=row.id, scope=row.scope, name=row.name)
+
+
+def forget_authentications() -> None:
+    """Drop every remembered authentication (after a revocation)."""
+    _auth_cache.clear()
+
+
+async def authenticate_cached(db: Database, secret: str) -> Actor:
+    """:func:`authenticate`, remembering successes for :data:`AUTH_CACHE_TTL` seconds.
+
+    Only successes are remembered, keyed by the secret's hash, so an unknown or revoked key
+    always reaches the database and a new key works at once.
+    """
+    digest = hash_secret(secret)
+    hit = _auth_cache.get(digest)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    # Across projects, and on the primary: a key just created or revoked must count at once,
+    # whatever replicas lag.
+    async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
+        actor = await authenticate(uow, secret)
+    if len(_auth_cache) > 10_000:
+        _auth_cache.clear()
+    _auth_cache[digest] = (now + AUTH_CACHE_TTL, actor)
+    return actor
 
 
 def _info(key: ApiKey, project: str) -> KeyInfo:
