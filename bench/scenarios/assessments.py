@@ -6,7 +6,7 @@ executemany, one transaction per chunk), spread over 2,000 students (quick: 400)
 backend:
 
 - **export**: ``Ledger.export_assessments`` to a file, run in a subprocess (``python -m
-  bench.scenarios.assessments export URL FILE``) so its peak RSS (``ru_maxrss``) is the
+  bench.scenarios.assessments export URL FILE``) so its peak RSS (``VmHWM``) is the
   export's own, not the bench's. Rows/s counts assessments + evidence rows written, over the
   ``export_assessments`` call alone (not the interpreter start).
 - **import**: ``Ledger.import_assessments`` of that file into an empty, freshly migrated
@@ -219,7 +219,7 @@ async def assessments(ctx: Context) -> list[Figure]:
             figures.append(
                 Figure(
                     f"assessments.export_rss.{backend}",
-                    "export_assessments peak RSS (subprocess, ru_maxrss)",
+                    "export_assessments peak RSS (subprocess, VmHWM)",
                     backend,
                     exp["rss_mb"],
                     "MB",
@@ -268,7 +268,18 @@ async def assessments(ctx: Context) -> list[Figure]:
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process (``VmHWM``), in MB.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries the high-water mark of the
+    address space an ``execve`` replaced into ``ru_maxrss``, so a subprocess forked from the
+    bench would report at least the bench's own RSS at fork time. ``VmHWM`` is the current
+    address space's alone.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
 
 
 async def _export(url: str, path: str) -> dict[str, Any]:
