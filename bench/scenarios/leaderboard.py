@@ -26,6 +26,7 @@ from evalledger.agents.repository import results
 AGENTS = 100
 PARTICIPANTS = 4
 EVENT_TYPE = "bench-match"
+CALLS = (("xp", 50), ("elo", 20), ("bradley_terry", 5))  # quick: 20, 5, 2
 
 
 async def _ensure_results(ledger, names: list[str], target: int) -> int:
@@ -90,7 +91,8 @@ async def leaderboard(ctx: Context) -> list[Figure]:
             have = await _ensure_results(ledger, names, ctx.n["analytics"])
             ev_s = await _ensure_events(ledger, names, n_events)
             rounds = ledger.settings.bootstrap_rounds
-            for method, calls in (("xp", 50), ("elo", 20), ("bradley_terry", 5)):
+            calls_by = (("xp", 20), ("elo", 5), ("bradley_terry", 2)) if ctx.quick else CALLS
+            for method, calls in calls_by:
                 p50, p99 = await _latency(lambda m=method, lg=ledger: lg.leaderboard(m), calls)
                 events = "" if method == "xp" else f", {n_events:,} events of {PARTICIPANTS}"
                 extra = f", {rounds} bootstrap rounds" if method == "bradley_terry" else ""
