@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from evalledger.assessments.repository import (
@@ -55,7 +55,7 @@ from evalledger.assessments.schemas import (
     StudentRecord,
 )
 from evalledger.assessments.service import parse_bound
-from evalledger.db.repository import id_owners
+from evalledger.db.repository import id_owners, past_key
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -133,7 +133,7 @@ async def _keyset(uow: UnitOfWork, base: Any, table: Any) -> AsyncIterator[list[
     while True:
         stmt = base.order_by(created, ident).limit(EXPORT_CHUNK)
         if last is not None:
-            stmt = stmt.where(or_(created > last[0], and_(created == last[0], ident > last[1])))
+            stmt = stmt.where(past_key(created, ident, last[0], last[1], descending=False))
         rows = list((await uow.session.execute(stmt)).mappings())
         if not rows:
             return

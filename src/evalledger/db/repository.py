@@ -20,12 +20,13 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Select, Table, bindparam, delete, func, literal, select, text, tuple_, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.sql.elements import ColumnElement
 
 from evalledger.db.base import Base
 from evalledger.db.dialect import insert
@@ -101,6 +102,18 @@ async def id_owners(
             select(table.c.id, table.c.project_id).where(table.c.id.in_(wanted))
         )
     return {row.id: row.project_id for row in rows.all()}
+
+
+def past_key(
+    created: Any, ident: Any, at: datetime, row_id: Any, *, descending: bool
+) -> ColumnElement[bool]:
+    """Rows strictly after ``(at, row_id)`` in ``(created_at, id)`` order, as one row-value
+    comparison: ``(created_at, id) > (:at, :id)``. Unlike the equivalent ``OR`` of two
+    conditions, both PostgreSQL and SQLite turn it into an index range scan, so every page of
+    a keyset walk costs the same."""
+    key = tuple_(created, ident)
+    bound = tuple_(literal(at, created.type), literal(row_id, ident.type))
+    return key < bound if descending else key > bound
 
 
 class Repository(Generic[ModelT]):
@@ -205,10 +218,7 @@ class Repository(Generic[ModelT]):
         stmt = self.where(self.select(), filters, ranges)
         if cursor is not None:
             at, after_id = decode_cursor(cursor)
-            if newest_first:
-                stmt = stmt.where(or_(created < at, and_(created == at, ident < after_id)))
-            else:
-                stmt = stmt.where(or_(created > at, and_(created == at, ident > after_id)))
+            stmt = stmt.where(past_key(created, ident, at, after_id, descending=newest_first))
         order = (created.desc(), ident.desc()) if newest_first else (created.asc(), ident.asc())
         stmt = stmt.order_by(*order).limit(limit + 1)
         rows = list((await self.session.execute(stmt)).scalars())
