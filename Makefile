@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EVALLEDGER_DATABASE_URL ?= sqlite+aiosqlite:///./evalledger.db
 
-.PHONY: setup serve test test-sqlite lint typecheck check clean bench bench-quick
+.PHONY: setup serve test test-sqlite lint typecheck check clean bench bench-quick soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,8 @@ bench-quick: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Two-minute soak per backend: mixed reads and writes from a second process against a real
+# server; asserts zero errors and flat server memory and prints the figures.
+soak: $(STAMP)
+	EVALLEDGER_SOAK_SECONDS=120 $(BIN)/python -m pytest -q -s tests/integration/test_soak.py
