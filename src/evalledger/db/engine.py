@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -92,6 +95,21 @@ class Database:
         if self._write_lock is None:
             self._write_lock = asyncio.Lock()
         return self._write_lock
+
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in one write transaction, queued behind the writer lock.
+
+        For the bulk operators (migrations, restore, CSV import) that work below the unit of
+        work: same queueing and ``BEGIN IMMEDIATE`` as a write unit of work, no session.
+        """
+        lock = self.write_lock()
+        if lock is None:
+            async with self.write_engine.begin() as conn:
+                yield conn
+            return
+        async with lock, self.write_engine.begin() as conn:
+            yield conn
 
     def session(self, *, write: bool) -> AsyncSession:
         """A session on the primary."""

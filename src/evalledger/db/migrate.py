@@ -61,13 +61,8 @@ async def _run_command(db: Database, fn: Any, *args: Any) -> None:
         cfg.attributes["app_role"] = db.settings.pg_app_role  # 0005: row-level security
         fn(cfg, *args)
 
-    lock = db.write_lock()
-    if lock is not None:
-        async with lock, db.write_engine.begin() as conn:
-            await conn.run_sync(_go)
-    else:
-        async with db.write_engine.begin() as conn:
-            await conn.run_sync(_go)
+    async with db.write_connection() as conn:
+        await conn.run_sync(_go)
 
 
 async def upgrade(db: Database, revision: str = "heads") -> None:

@@ -118,21 +118,14 @@ async def import_csv(db: Database, table_name: str, source: Path) -> int:
                 h: _cell_in(table, h, cell, line) for h, cell in zip(header, raw, strict=True)
             }
             rows.append((line, {k: v for k, v in values.items() if v is not None}))
-    lock = db.write_lock()
-    if lock is not None:
-        await lock.acquire()
-    try:
-        async with db.write_engine.begin() as conn:
-            for line, values in rows:
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(table.insert().values(**values))
-                except DBAPIError as exc:
-                    message = str(exc.orig).splitlines()[0][:300]
-                    raise ValidationFailed(
-                        f"line {line}: rejected by the database ({message}); nothing imported"
-                    ) from exc
-    finally:
-        if lock is not None:
-            lock.release()
+    async with db.write_connection() as conn:
+        for line, values in rows:
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(table.insert().values(**values))
+            except DBAPIError as exc:
+                message = str(exc.orig).splitlines()[0][:300]
+                raise ValidationFailed(
+                    f"line {line}: rejected by the database ({message}); nothing imported"
+                ) from exc
     return len(rows)

@@ -155,29 +155,22 @@ async def _restore_logical(
         if bad is not None:
             raise ValidationFailed(f"{path} is corrupted: member {bad} fails its CRC check")
         expected = manifest.get("tables", {})
-        lock = db.write_lock()
-        if lock is not None:
-            await lock.acquire()
-        try:
-            async with db.write_engine.begin() as conn:
-                await _relax_foreign_keys(conn, db)
-                for table in reversed(backup_tables()):
-                    await conn.execute(table.delete())
-                for table in backup_tables():
-                    if table.name not in expected:
-                        continue
-                    digest = await _load_table(conn, archive, table, progress)
-                    want = expected[table.name]
-                    if digest.rows != want["rows"] or digest.hexdigest != want["sha256"]:
-                        raise ValidationFailed(
-                            f"{path} is corrupted: table {table.name} has {digest.rows} rows "
-                            f"hashing to {digest.hexdigest[:12]}…, the manifest says "
-                            f"{want['rows']} rows, {str(want['sha256'])[:12]}…; nothing restored"
-                        )
-                    result.rows[table.name] = digest.rows
-        finally:
-            if lock is not None:
-                lock.release()
+        async with db.write_connection() as conn:
+            await _relax_foreign_keys(conn, db)
+            for table in reversed(backup_tables()):
+                await conn.execute(table.delete())
+            for table in backup_tables():
+                if table.name not in expected:
+                    continue
+                digest = await _load_table(conn, archive, table, progress)
+                want = expected[table.name]
+                if digest.rows != want["rows"] or digest.hexdigest != want["sha256"]:
+                    raise ValidationFailed(
+                        f"{path} is corrupted: table {table.name} has {digest.rows} rows "
+                        f"hashing to {digest.hexdigest[:12]}…, the manifest says "
+                        f"{want['rows']} rows, {str(want['sha256'])[:12]}…; nothing restored"
+                    )
+                result.rows[table.name] = digest.rows
 
 
 def _first_corrupt_member(archive: zipfile.ZipFile) -> str | None:
