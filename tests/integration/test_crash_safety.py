@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from evalledger.agents.models import AgentMetrics, CustodyTestResult
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import make_key
-from tests.integration.test_server_and_clients import _env, _free_port
+from tests.integration.test_server_and_clients import _env
+from tests.support.pgcluster import free_port
 
 
 async def _start(url: str, port: int) -> asyncio.subprocess.Process:
@@ -86,7 +87,7 @@ async def counters_match_results(ledger: Ledger) -> list[str]:
 async def test_sigkill_mid_write_leaves_whole_writes_only(seeded: Ledger) -> None:
     key = await make_key(seeded, "write")
     url = seeded.settings.database_url
-    port = _free_port()
+    port = free_port()
     proc = await _start(url, port)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {key}"}

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from evalledger.config import load_settings
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import BACKENDS, reset_tables
+from tests.support.pgcluster import free_port
 
 PGBOUNCER = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin:/usr/bin")
 SERVER_POOL = 4
@@ -40,17 +41,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def bouncer_url(database_urls: dict[str, str]) -> Iterator[str]:
     """The test database's URL through a transaction-mode PgBouncer."""
     server = make_url(database_urls["postgres"])
-    port = _free_port()
+    port = free_port()
     root = Path(tempfile.mkdtemp(prefix="evalledger-pgbouncer-"))
     user: str | None = None
     if os.geteuid() == 0:  # PgBouncer refuses to run as root

@@ -15,7 +15,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,6 +35,7 @@ from evalledger.db.engine import Database
 from evalledger.sdk.ledger import Ledger
 from evalledger.uow import UnitOfWork
 from tests.conftest import BACKENDS, make_key, reset_tables
+from tests.support.pgcluster import free_port
 
 pytestmark = pytest.mark.skipif(
     "postgres" not in BACKENDS, reason="replica tests need PostgreSQL (EVALLEDGER_TEST_BACKENDS)"
@@ -56,12 +56,6 @@ def pg_bindir() -> Path:
     if initdb:
         return Path(initdb).parent
     pytest.fail("PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) not found")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def as_server_user(cmd: list[str]) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from evalledger.api.app import create_app
 from evalledger.errors import NotFoundError, PermissionDenied, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import make_key
+from tests.support.pgcluster import free_port
 
 #: Subprocesses import the same source tree as the tests (not whatever is installed).
 SRC = os.path.dirname(os.path.dirname(evalledger.__file__))
@@ -30,15 +30,9 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, **extra}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def running_server(database_url: str, *args: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = _env(
         EVALLEDGER_DATABASE_URL=database_url,
         EVALLEDGER_LOG_LEVEL="warning",

@@ -25,7 +25,8 @@ from evalledger.db.types import utcnow
 from evalledger.demo.generator import generate
 from evalledger.ops import backup
 from evalledger.sdk.ledger import Ledger
-from tests.integration.test_server_and_clients import _env, _free_port
+from tests.integration.test_server_and_clients import _env
+from tests.support.pgcluster import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.skipif(
 
 @contextmanager
 def server(database_url: str, backups_dir: Path, *args: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = _env(
         EVALLEDGER_DATABASE_URL=database_url,
         EVALLEDGER_LOG_LEVEL="warning",
