@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, delete, select, update
 
-from evalledger.assessments import integrity
+from evalledger.assessments import integrity, verify_report
 from evalledger.assessments.models import Evidence, SkillAssessment, Student
 from evalledger.db.registry import metadata
 from evalledger.db.types import utcnow
@@ -124,7 +124,7 @@ async def restore_constraints(ledger: Ledger) -> None:
                 )
 
 
-def problems(report: integrity.VerifyReport) -> list[tuple[str, str, str]]:
+def problems(report: verify_report.VerifyReport) -> list[tuple[str, str, str]]:
     return [
         (check.key, line.kind, line.text)
         for check in report.checks
@@ -142,7 +142,7 @@ async def test_healthy_database_passes(ledger: Ledger) -> None:
     report = await ledger.verify()
     assert problems(report) == []
     assert report.healthy and report.issues == 0 and report.warnings == 0
-    text = integrity.render(report)
+    text = verify_report.render(report)
     for line in (
         "SKILL ASSESSMENT DATA INTEGRITY VERIFICATION",
         "6. Database statistics:",
@@ -299,7 +299,7 @@ async def test_each_planted_problem_is_reported_exactly(ledger: Ledger, kind: st
     key, kind_found, text = found[0]
     assert (key, kind_found) == expected[:2] and text.startswith(expected[2]), found
     assert report.healthy == (kind_found != "issue")
-    verbose = "\n".join(integrity.render(report, verbose=True))
+    verbose = "\n".join(verify_report.render(report, verbose=True))
     assert "    - " in verbose  # offending ids are listed
 
 
@@ -346,7 +346,7 @@ async def test_fix_orphans_fixes_only_orphans(ledger: Ledger) -> None:
 async def test_json_report_is_machine_readable(ledger: Ledger) -> None:
     await healthy(ledger)
     await plant(ledger, PLANTS["future timestamp"][0]({}))
-    data = (await ledger.verify()).as_dict()
+    data = (await ledger.verify(all_projects=True)).as_dict()
     assert data["scope"] == "all projects"
     assert data["healthy"] is False and data["issues_found"] == 1 and data["warnings"] == 0
     by_key = {c["check"]: c for c in data["checks"]}
@@ -355,7 +355,9 @@ async def test_json_report_is_machine_readable(ledger: Ledger) -> None:
     assert data["statistics"]["total_assessments"] == 8
 
 
-async def test_verify_covers_every_project(ledger: Ledger) -> None:
+async def test_all_projects_covers_every_project_and_a_project_only_itself(
+    ledger: Ledger,
+) -> None:
     from evalledger.tenancy import service as tenancy
     from evalledger.uow import UnitOfWork
 
@@ -363,8 +365,10 @@ async def test_verify_covers_every_project(ledger: Ledger) -> None:
         project = await tenancy.create_project(uow, "elsewhere")
     other = ledger.in_project(project.id)
     await other.create_student({"name": "Zed"})
-    report = await ledger.verify()
+    report = await ledger.verify(all_projects=True)
     assert problems(report)[0][:2] == ("student_coverage", "warning")
+    assert problems(await other.verify())[0][:2] == ("student_coverage", "warning")
+    assert problems(await ledger.verify()) == []
 
 
 async def test_event_check_is_skipped_without_the_events_table(

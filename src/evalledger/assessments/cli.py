@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evalledger.assessments import integrity, transfer
+from evalledger.assessments import transfer, verify_report
 from evalledger.assessments.schemas import DuplicatePolicy
 from evalledger.cli.common import EXIT_ERROR, console, fail, run, with_ledger
 
@@ -107,11 +107,15 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
 ) -> None:
     """Check data integrity across all projects. Exit 0 when healthy, 1 when issues found."""
-    report = run(lambda: with_ledger(lambda ledger: ledger.verify(fix_orphans=fix_orphans)))
+    report = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.verify(fix_orphans=fix_orphans, all_projects=True)
+        )
+    )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:
-        for line in integrity.render(report, verbose=verbose):
+        for line in verify_report.render(report, verbose=verbose):
             typer.echo(line)
     if not report.healthy:
         raise typer.Exit(EXIT_ERROR)
@@ -132,7 +136,7 @@ def stats(
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
-    for line in integrity.render_statistics(result, numbered=False):
+    for line in verify_report.render_statistics(result, numbered=False):
         typer.echo(line)
 
 

@@ -1,21 +1,29 @@
 """The assessments operations over HTTP: same names and return types as the Ledger's.
 
-Export, import and verify work on files and on the whole database, so they are in-process only
-(``Ledger`` / the CLI); over HTTP the client can trigger a server-side backup
-(:meth:`backup_assessments`) and page through assessments.
+Export downloads the server's document into a local file; import reads a local file and
+sends it in parts small enough for the server's body limit; verify asks the server to run the
+checks (an ``admin`` key) and returns the same :class:`~.verify_report.VerifyReport`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+from evalledger.assessments import transfer, verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
     BackupResult,
+    DuplicatePolicy,
+    ExportResult,
+    ImportResult,
     Statistics,
     StudentDetail,
     StudentIn,
@@ -25,6 +33,10 @@ from evalledger.db.repository import Page
 from evalledger.sdk.http import HttpBase
 
 BASE = "/api/v1"
+#: Records per import request, and the body size a part stays under (the server refuses
+#: bodies over ``EVALLEDGER_MAX_BODY_BYTES``, 10 MB by default).
+IMPORT_PART_RECORDS = 1000
+IMPORT_PART_BYTES = 4_000_000
 
 
 def _body(model: Any, value: Any) -> Any:
@@ -39,6 +51,22 @@ def _params(**values: Any) -> dict[str, Any]:
             continue
         out[key] = value.isoformat() if isinstance(value, date | datetime) else str(value)
     return out
+
+
+def _parts(records: Sequence[BaseModel], max_records: int) -> Iterator[tuple[int, list[str]]]:
+    """``records`` as JSON texts, grouped into parts of at most ``max_records`` records and
+    about :data:`IMPORT_PART_BYTES` bytes (a single larger record goes alone)."""
+    part: list[str] = []
+    size = 0
+    for record in records:
+        text = record.model_dump_json()
+        if part and (len(part) >= max_records or size + len(text) > IMPORT_PART_BYTES):
+            yield len(part), part
+            part, size = [], 0
+        part.append(text)
+        size += len(text) + 1
+    if part:
+        yield len(part), part
 
 
 class AssessmentsClient(HttpBase):
@@ -110,6 +138,88 @@ class AssessmentsClient(HttpBase):
         return BackupResult.model_validate(
             await self._request("POST", f"{BASE}/assessments/backup")
         )
+
+    async def export_assessments(
+        self,
+        output: str | Path,
+        *,
+        student_id: uuid.UUID | str | None = None,
+        skill_type: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+    ) -> ExportResult:
+        """Download this project's assessments (seed 003 document) into ``output``."""
+        params = _params(
+            student_id=student_id, skill_type=skill_type, start_date=start_date, end_date=end_date
+        )
+        headers = await self._download(f"{BASE}/assessments/export", Path(output), params=params)
+        return ExportResult(
+            output=str(output),
+            total_assessments=int(headers["x-total-assessments"]),
+            total_students=int(headers["x-total-students"]),
+            export_timestamp=headers["x-export-timestamp"],
+        )
+
+    async def import_assessments(
+        self,
+        source: str | Path | transfer.Backup,
+        *,
+        duplicates: DuplicatePolicy = "error",
+        part_size: int = IMPORT_PART_RECORDS,
+        progress: transfer.Progress | None = None,
+    ) -> ImportResult:
+        """Import a backup file (or a parsed :class:`~.transfer.Backup`) through the API.
+
+        The file is validated here first, as the in-process import does, then sent in parts
+        (students first): each part is imported by the server in its own batches, so an
+        interrupted import is completed by running it again with ``duplicates="skip"``.
+        """
+        if part_size < 1:
+            raise ValueError("part_size must be at least 1")
+        if isinstance(source, transfer.Backup):
+            backup = source
+        else:
+            backup = await asyncio.to_thread(transfer.load_backup, source)
+        total = len(backup.assessments)
+        result = ImportResult(total=total, backup_timestamp=backup.export_timestamp)
+        if progress:
+            progress(0, total)
+        done = 0
+        for field, records in (("students", backup.students), ("assessments", backup.assessments)):
+            for n, part in _parts(records, part_size):
+                other = "assessments" if field == "students" else "students"
+                body = f'{{"{other}": [], "{field}": [{",".join(part)}]}}'
+                out = ImportResult.model_validate(
+                    await self._request(
+                        "POST",
+                        f"{BASE}/assessments/import",
+                        content=body.encode(),
+                        params={"duplicates": duplicates},
+                        retry_safe=duplicates != "error",
+                    )
+                )
+                result.students_imported += out.students_imported
+                result.imported += out.imported
+                result.skipped += out.skipped
+                result.updated += out.updated
+                if field == "assessments":
+                    done += n
+                    if progress:
+                        progress(done, total)
+        return result
+
+    async def verify(
+        self, *, fix_orphans: bool = False, all_projects: bool = False
+    ) -> verify_report.VerifyReport:
+        """The server's integrity checks over this key's project; ``fix_orphans`` (an
+        ``admin`` key) deletes its orphaned evidence. ``all_projects`` is in-process only."""
+        if all_projects:
+            raise NotImplementedError("checking every project is available in-process only")
+        if fix_orphans:
+            out = await self._request("POST", f"{BASE}/integrity/fix-orphans", retry_safe=True)
+        else:
+            out = await self._request("GET", f"{BASE}/integrity")
+        return verify_report.VerifyReport.from_dict(out)
 
     async def stats(self, *, all_projects: bool = False) -> Statistics:
         """This project's statistics (``all_projects`` is in-process only)."""

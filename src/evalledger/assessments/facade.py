@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evalledger.assessments import integrity, transfer
+from evalledger.assessments import integrity, transfer, verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -146,10 +146,22 @@ class AssessmentsFacade(LedgerBase):
 
     # -- operator tools (whole database) -----------------------------------------------
 
-    async def verify(self, *, fix_orphans: bool = False) -> integrity.VerifyReport:
-        """Run the integrity checks over every project (``--fix-orphans`` deletes orphans)."""
-        async with self._across_projects(write=fix_orphans) as uow:
-            return await integrity.verify(uow, self.settings, fix_orphans=fix_orphans)
+    async def verify(
+        self, *, fix_orphans: bool = False, all_projects: bool = False
+    ) -> verify_report.VerifyReport:
+        """Run the integrity checks over this project, or over every project (the operator's
+        ``evalledger verify``); ``fix_orphans`` deletes orphaned evidence."""
+        if all_projects:
+            unit = self._across_projects(write=fix_orphans)
+        else:
+            unit = self._write() if fix_orphans else self._read()
+        async with unit as uow:
+            return await integrity.verify(
+                uow,
+                self.settings,
+                fix_orphans=fix_orphans,
+                project_id=None if all_projects else uow.project_id,
+            )
 
     async def stats(self, *, all_projects: bool = False) -> Statistics:
         """Seed 003's statistics: this project's, or the whole database's."""

@@ -5,7 +5,9 @@ Each check is a small async function taking a :class:`VerifyContext` and returni
 (a few COUNT / EXISTS / GROUP BY queries); none loops over rows in Python. Offending ids are
 sampled (``LIMIT``) for the verbose and JSON reports only.
 
-Scope: the whole database, every project (this is an operator tool).
+Scope: the whole database, every project, for the operator (``evalledger verify``); or one
+project (``Ledger.verify()``, ``GET /api/v1/integrity``), when every query is also filtered by
+``project_id`` (:meth:`VerifyContext.mine`), so a tenant never sees another project's rows.
 
 An *issue* is data that is wrong (out-of-range scores, orphans, impossible timestamps,
 counters that disagree with their results, winners who did not take part); a *warning* is data
@@ -15,17 +17,18 @@ many evidence records). ``Issues found`` counts failing lines (kinds of problem)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, exists, func, or_, select, text
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, or_, select, text, true
 
 from evalledger.assessments.models import PRIMARY_SKILLS
 from evalledger.assessments.repository import assessments_t, evidence_t, students_t
-from evalledger.assessments.schemas import Statistics
 from evalledger.assessments.service import statistics
+from evalledger.assessments.verify_report import CheckResult, VerifyReport
 from evalledger.config import Settings
 from evalledger.db.registry import metadata
 from evalledger.db.types import utcnow
@@ -36,67 +39,6 @@ FUTURE_TOLERANCE = timedelta(seconds=60)
 #: Offending ids listed per problem in verbose and JSON reports.
 SAMPLE = 20
 
-Kind = Literal["ok", "issue", "warning", "fixed", "info", "skipped"]
-
-
-@dataclass
-class Line:
-    kind: Kind
-    text: str
-    count: int = 0
-    sample: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CheckResult:
-    section: int
-    key: str
-    title: str
-    lines: list[Line] = field(default_factory=list)
-
-    def ok(self, message: str) -> None:
-        self.lines.append(Line("ok", message))
-
-    def problem(
-        self, kind: Kind, message: str, count: int, sample: list[Any] | None = None
-    ) -> None:
-        self.lines.append(Line(kind, message, count, [str(s) for s in sample or []]))
-
-    @property
-    def issues(self) -> int:
-        return sum(1 for line in self.lines if line.kind == "issue")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for line in self.lines if line.kind == "warning")
-
-    @property
-    def fixed(self) -> int:
-        return sum(line.count for line in self.lines if line.kind == "fixed")
-
-    @property
-    def status(self) -> str:
-        kinds = {line.kind for line in self.lines}
-        for kind in ("issue", "warning", "fixed", "skipped"):
-            if kind in kinds:
-                return kind
-        return "ok"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "section": self.section,
-            "check": self.key,
-            "title": self.title,
-            "status": self.status,
-            "issues": self.issues,
-            "warnings": self.warnings,
-            "fixed": self.fixed,
-            "lines": [
-                {"kind": ln.kind, "message": ln.text, "count": ln.count, "sample": ln.sample}
-                for ln in self.lines
-            ],
-        }
-
 
 @dataclass
 class VerifyContext:
@@ -104,47 +46,19 @@ class VerifyContext:
     settings: Settings
     now: datetime
     fix_orphans: bool = False
+    project_id: uuid.UUID | None = None
+
+    def mine(self, *tables: Table) -> Any:
+        """Rows of the project being checked (every row when checking the whole database)."""
+        if self.project_id is None:
+            return true()
+        return and_(*(t.c.project_id == self.project_id for t in tables))
 
     async def scalar(self, stmt: Any) -> int:
         return int((await self.uow.session.execute(stmt)).scalar_one() or 0)
 
     async def ids(self, stmt: Any) -> list[Any]:
         return list((await self.uow.session.execute(stmt.limit(SAMPLE))).scalars())
-
-
-@dataclass
-class VerifyReport:
-    checked_at: str
-    statistics: Statistics
-    checks: list[CheckResult]
-
-    @property
-    def issues(self) -> int:
-        return sum(c.issues for c in self.checks)
-
-    @property
-    def warnings(self) -> int:
-        return sum(c.warnings for c in self.checks)
-
-    @property
-    def fixed(self) -> int:
-        return sum(c.fixed for c in self.checks)
-
-    @property
-    def healthy(self) -> bool:
-        return self.issues == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "scope": "all projects",
-            "checked_at": self.checked_at,
-            "healthy": self.healthy,
-            "issues_found": self.issues,
-            "warnings": self.warnings,
-            "fixed": self.fixed,
-            "statistics": self.statistics.model_dump(),
-            "checks": [c.as_dict() for c in self.checks],
-        }
 
 
 Check = Callable[[VerifyContext], Awaitable[CheckResult]]
@@ -163,7 +77,7 @@ async def check_score_ranges(ctx: VerifyContext) -> CheckResult:
         (assessments_t.c.score, "scores"),
         (assessments_t.c.confidence, "confidence scores"),
     ):
-        bad = _out_of_unit(column)
+        bad = and_(_out_of_unit(column), ctx.mine(assessments_t))
         n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(bad))
         if n:
             sample = await ctx.ids(select(assessments_t.c.id).where(bad))
@@ -179,10 +93,13 @@ async def check_score_ranges(ctx: VerifyContext) -> CheckResult:
 async def check_student_coverage(ctx: VerifyContext) -> CheckResult:
     result = CheckResult(2, "student_coverage", "Checking student assessment coverage...")
     has_any = exists().where(assessments_t.c.student_id == students_t.c.id)
-    total = await ctx.scalar(select(func.count()).select_from(students_t))
-    n = await ctx.scalar(select(func.count()).select_from(students_t).where(~has_any))
+    none = and_(~has_any, ctx.mine(students_t))
+    total = await ctx.scalar(
+        select(func.count()).select_from(students_t).where(ctx.mine(students_t))
+    )
+    n = await ctx.scalar(select(func.count()).select_from(students_t).where(none))
     if n:
-        sample = await ctx.ids(select(students_t.c.id).where(~has_any))
+        sample = await ctx.ids(select(students_t.c.id).where(none))
         result.problem("warning", f"{n} of {total} students have no assessments", n, sample)
     else:
         result.ok(f"All {total} students have assessments")
@@ -194,7 +111,7 @@ async def check_student_coverage(ctx: VerifyContext) -> CheckResult:
         )
         .scalar_subquery()
     )
-    missing = and_(has_any, primary < len(PRIMARY_SKILLS))
+    missing = and_(has_any, primary < len(PRIMARY_SKILLS), ctx.mine(students_t))
     n = await ctx.scalar(select(func.count()).select_from(students_t).where(missing))
     if n:
         sample = await ctx.ids(select(students_t.c.id).where(missing))
@@ -215,7 +132,9 @@ async def check_student_coverage(ctx: VerifyContext) -> CheckResult:
 
 async def check_orphaned_evidence(ctx: VerifyContext) -> CheckResult:
     result = CheckResult(3, "orphaned_evidence", "Checking for orphaned evidence...")
-    orphan = ~exists().where(assessments_t.c.id == evidence_t.c.assessment_id)
+    orphan = and_(
+        ~exists().where(assessments_t.c.id == evidence_t.c.assessment_id), ctx.mine(evidence_t)
+    )
     n = await ctx.scalar(select(func.count()).select_from(evidence_t).where(orphan))
     if not n:
         result.ok("No orphaned evidence records found")
@@ -245,10 +164,13 @@ async def check_orphaned_evidence(ctx: VerifyContext) -> CheckResult:
 
 async def check_evidence_linking(ctx: VerifyContext) -> CheckResult:
     result = CheckResult(4, "evidence_linking", "Checking evidence linking...")
-    has_evidence = exists().where(evidence_t.c.assessment_id == assessments_t.c.id)
-    n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(~has_evidence))
+    bare = and_(
+        ~exists().where(evidence_t.c.assessment_id == assessments_t.c.id),
+        ctx.mine(assessments_t),
+    )
+    n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(bare))
     if n:
-        sample = await ctx.ids(select(assessments_t.c.id).where(~has_evidence))
+        sample = await ctx.ids(select(assessments_t.c.id).where(bare))
         result.problem("warning", f"{n} assessments have no evidence records", n, sample)
     else:
         result.ok("All assessments have evidence records")
@@ -256,6 +178,7 @@ async def check_evidence_linking(ctx: VerifyContext) -> CheckResult:
     per = (
         select(evidence_t.c.assessment_id.label("id"))
         .join(assessments_t, assessments_t.c.id == evidence_t.c.assessment_id)
+        .where(ctx.mine(assessments_t))
         .group_by(evidence_t.c.assessment_id)
         .having(or_(func.count() < low, func.count() > high))
     )
@@ -285,7 +208,7 @@ async def _per_table(ctx: VerifyContext, condition: Callable[[Table], Any]) -> d
                 *(
                     select(func.count())
                     .select_from(t)
-                    .where(condition(t))
+                    .where(condition(t), ctx.mine(t))
                     .scalar_subquery()
                     .label(t.name)
                     for t in _STAMPED
@@ -299,7 +222,8 @@ async def _per_table(ctx: VerifyContext, condition: Callable[[Table], Any]) -> d
 async def _sample(ctx: VerifyContext, condition: Callable[[Table], Any]) -> list[str]:
     out: list[str] = []
     for t in _STAMPED:
-        out += [f"{t.name}:{i}" for i in await ctx.ids(select(t.c.id).where(condition(t)))]
+        rows = await ctx.ids(select(t.c.id).where(condition(t), ctx.mine(t)))
+        out += [f"{t.name}:{i}" for i in rows]
     return out[:SAMPLE]
 
 
@@ -368,7 +292,8 @@ async def check_agent_counters(ctx: VerifyContext) -> CheckResult:
         ("custody_xp", sums.c.xp),
     )
     wrong = or_(*(agents.c[name] != func.coalesce(col, 0) for name, col in pairs))
-    total = await ctx.scalar(select(func.count()).select_from(agents))
+    wrong = and_(wrong, ctx.mine(agents))
+    total = await ctx.scalar(select(func.count()).select_from(agents).where(ctx.mine(agents)))
     n = await ctx.scalar(select(func.count()).select_from(joined).where(wrong))
     if not n:
         result.ok(f"All {total} agents' test counters equal the sum of their results")
@@ -401,11 +326,12 @@ async def check_agent_counters(ctx: VerifyContext) -> CheckResult:
 # -- 8. event winners ---------------------------------------------------------------------
 
 
-def _winner_not_participant(dialect: str, table: str) -> str:
+def _winner_not_participant(dialect: str, table: str, *, one_project: bool) -> str:
     """SQL selecting ids of events with a winner missing from ``participants`` (JSON lists).
 
     JSON array expansion is spelled differently per backend (``json_each`` on SQLite,
-    ``jsonb_array_elements_text`` on PostgreSQL); the rest of the query is shared.
+    ``jsonb_array_elements_text`` on PostgreSQL); the rest of the query is shared. With
+    ``one_project`` the query takes a ``:project_id`` parameter.
     """
     if dialect == "postgresql":
         is_list = "jsonb_typeof(CAST({c} AS jsonb)) = 'array'"
@@ -415,7 +341,8 @@ def _winner_not_participant(dialect: str, table: str) -> str:
         each = "json_each({c}) AS {a}"
     return (
         f"SELECT e.id FROM {table} AS e WHERE e.winners IS NOT NULL "
-        f"AND {is_list.format(c='e.winners')} AND EXISTS ("
+        + ("AND e.project_id = :project_id " if one_project else "")
+        + f"AND {is_list.format(c='e.winners')} AND EXISTS ("
         f"SELECT 1 FROM {each.format(c='e.winners', a='w')} WHERE NOT EXISTS ("
         f"SELECT 1 FROM {each.format(c='e.participants', a='p')} "
         f"WHERE {is_list.format(c='e.participants')} AND p.value = w.value))"
@@ -428,10 +355,17 @@ async def check_event_winners(ctx: VerifyContext) -> CheckResult:
     if events is None or not {"winners", "participants"} <= set(events.c.keys()):
         result.problem("skipped", "Skipped: olympic events are not installed", 0)
         return result
-    bad = (
-        text(_winner_not_participant(ctx.uow.dialect, events.name)).columns(events.c.id).subquery()
+    query = text(
+        _winner_not_participant(
+            ctx.uow.dialect, events.name, one_project=ctx.project_id is not None
+        )
     )
-    total = await ctx.scalar(select(func.count()).select_from(events))
+    if ctx.project_id is not None:
+        query = query.bindparams(
+            bindparam("project_id", ctx.project_id, type_=events.c.project_id.type)
+        )
+    bad = query.columns(events.c.id).subquery()
+    total = await ctx.scalar(select(func.count()).select_from(events).where(ctx.mine(events)))
     n = await ctx.scalar(select(func.count()).select_from(bad))
     if n:
         sample = await ctx.ids(select(bad.c.id))
@@ -452,54 +386,19 @@ CHECKS: list[Check] = [
 ]
 
 
-async def verify(uow: UnitOfWork, settings: Settings, *, fix_orphans: bool = False) -> VerifyReport:
-    """Run every check over the whole database (all projects)."""
+async def verify(
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    fix_orphans: bool = False,
+    project_id: uuid.UUID | None = None,
+) -> VerifyReport:
+    """Run every check over one project, or the whole database when ``project_id`` is None."""
     now = utcnow()
-    ctx = VerifyContext(uow=uow, settings=settings, now=now, fix_orphans=fix_orphans)
-    stats = await statistics(uow, None)
+    ctx = VerifyContext(
+        uow=uow, settings=settings, now=now, fix_orphans=fix_orphans, project_id=project_id
+    )
+    stats = await statistics(uow, project_id)
     checks = [await check(ctx) for check in CHECKS]
-    return VerifyReport(checked_at=now.isoformat(), statistics=stats, checks=checks)
-
-
-# -- report -------------------------------------------------------------------------------
-
-RULE = "=" * 70
-_MARK = {"ok": "✓", "issue": "✗", "warning": "⚠", "fixed": "✓", "info": " ", "skipped": "-"}
-
-
-def render_statistics(stats: Statistics, *, numbered: bool = True) -> list[str]:
-    lines = ["6. Database statistics:" if numbered else "Database statistics:"]
-    lines.append(f"  Total assessments: {stats.total_assessments}")
-    lines += [f"    - {skill}: {n}" for skill, n in stats.by_skill.items()]
-    lines.append(f"  Total evidence records: {stats.total_evidence}")
-    lines.append(f"  Total students: {stats.total_students}")
-    lines.append(f"  Average assessments per student: {stats.average_assessments_per_student:.1f}")
-    lines.append(f"  Average evidence per assessment: {stats.average_evidence_per_assessment:.1f}")
-    return lines
-
-
-def render(report: VerifyReport, *, verbose: bool = False) -> list[str]:
-    """Seed 003's report: numbered sections, ✓/✗/⚠ lines, SUMMARY."""
-    out = [RULE, "SKILL ASSESSMENT DATA INTEGRITY VERIFICATION", RULE, ""]
-    out += render_statistics(report.statistics)
-    for check in report.checks:
-        out += ["", f"{check.section}. {check.title}"]
-        for line in check.lines:
-            out.append(f"{_MARK[line.kind]} {line.text}")
-            if verbose and line.sample:
-                out += [f"    - {s}" for s in line.sample]
-                if line.count > len(line.sample):
-                    out.append(f"    ... and {line.count - len(line.sample)} more")
-    out += ["", RULE, "SUMMARY", RULE]
-    out.append(f"Issues found: {report.issues}")
-    out.append(f"Warnings: {report.warnings}")
-    if report.fixed:
-        out.append(f"Fixed: {report.fixed}")
-    out.append("")
-    if report.issues:
-        out.append(f"✗ Integrity verification found {report.issues} issue(s).")
-    elif report.warnings:
-        out.append(f"⚠ No issues found, but {report.warnings} warning(s) need attention.")
-    else:
-        out.append("✓ All integrity checks passed! Data is healthy.")
-    return out
+    scope = "all projects" if project_id is None else f"project {project_id}"
+    return VerifyReport(checked_at=now.isoformat(), statistics=stats, checks=checks, scope=scope)

@@ -1,28 +1,57 @@
 """REST routes of seed 003 under ``/api/v1``. Thin: parse, call the ledger, return.
 
-``POST /assessments/backup`` is declared before ``POST /assessments/{student_id}`` so that
-"backup" is never taken for a student id.
+``/assessments/backup``, ``/assessments/export``, ``/assessments/import`` and
+``/assessments/stats`` are declared before ``/assessments/{student_id}`` and
+``/assessments/{assessment_id}`` so that those words are never taken for ids.
 """
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
-from evalledger.api.deps import Reader, Writer
+from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.api.types import Cursor, PageLimit
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
+    BackupDocument,
     BackupResult,
+    DuplicatePolicy,
+    ExportDocument,
+    ImportResult,
+    IntegrityReport,
     SkillType,
     Statistics,
     StudentDetail,
     StudentIn,
     StudentOut,
 )
+from evalledger.assessments.transfer import Backup
 from evalledger.db.repository import Page
+
+StartDate = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="YYYY-MM-DD or ISO datetime; inclusive (a date means its start)",
+    ),
+]
+EndDate = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="YYYY-MM-DD or ISO datetime; inclusive (a date means its end)",
+    ),
+]
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"])
 
@@ -64,6 +93,75 @@ async def stats(ledger: Reader) -> Statistics:
     return await ledger.stats()
 
 
+@router.get(
+    "/assessments/export",
+    response_model=None,
+    summary="Download this project's assessments as a seed 003 backup document",
+    description=(
+        "The same document `evalledger assessments export` writes, with the same filters. "
+        "It is written to a temporary file on the server and then streamed, so neither side "
+        "holds it in memory; the totals are also in the `X-Total-Assessments` and "
+        "`X-Total-Students` headers."
+    ),
+    responses={200: {"model": ExportDocument, "description": "The backup document"}},
+)
+async def export(
+    ledger: Reader,
+    student_id: uuid.UUID | None = None,
+    skill_type: SkillType | None = None,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+) -> FileResponse:
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="evalledger-export-"))
+    try:
+        result = await ledger.export_assessments(
+            folder / "export.json",
+            student_id=student_id,
+            skill_type=skill_type,
+            start_date=start_date,
+            end_date=end_date,
+        )
+    except BaseException:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+        raise
+    stamp = result.export_timestamp[:19].replace("-", "").replace(":", "").replace("T", "_")
+    return FileResponse(
+        result.output,
+        media_type="application/json",
+        filename=f"assessments_export_{stamp}.json",
+        headers={
+            "X-Total-Assessments": str(result.total_assessments),
+            "X-Total-Students": str(result.total_students),
+            "X-Export-Timestamp": result.export_timestamp,
+        },
+        background=BackgroundTask(shutil.rmtree, folder, True),
+    )
+
+
+@router.post(
+    "/assessments/import",
+    response_model=ImportResult,
+    summary="Import a seed 003 backup document (at most 10,000 assessments per request)",
+    description=(
+        "Students first, then assessments, in batches of 100, each batch one transaction: a "
+        "bad or conflicting record fails its batch (the message names the record) and the "
+        "batches before it stay written, so re-sending with `duplicates=skip` completes an "
+        "interrupted import. `duplicates`: `error` (default) refuses a record whose id is "
+        "stored (409), `skip` leaves it, `update` overwrites it and its evidence."
+    ),
+)
+async def import_document(
+    body: BackupDocument, ledger: Writer, duplicates: DuplicatePolicy = "error"
+) -> ImportResult:
+    backup = Backup(
+        assessments=body.assessments,
+        students=body.students,
+        export_timestamp=body.export_timestamp,
+        source="request body",
+    )
+    return await ledger.import_assessments(backup, duplicates=duplicates)
+
+
 @router.post(
     "/assessments/{student_id}",
     response_model=AssessmentOut,
@@ -93,16 +191,8 @@ async def list_assessments(
     ledger: Reader,
     student_id: uuid.UUID | None = None,
     skill_type: SkillType | None = None,
-    start_date: str | None = Query(
-        None,
-        max_length=64,
-        description="YYYY-MM-DD or ISO datetime; inclusive (a date means its start)",
-    ),
-    end_date: str | None = Query(
-        None,
-        max_length=64,
-        description="YYYY-MM-DD or ISO datetime; inclusive (a date means its end)",
-    ),
+    start_date: StartDate = None,
+    end_date: EndDate = None,
     limit: PageLimit = None,
     cursor: Cursor = None,
 ) -> Page[AssessmentOut]:
@@ -119,3 +209,33 @@ async def list_assessments(
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, summary="One assessment")
 async def get_assessment(assessment_id: uuid.UUID, ledger: Reader) -> AssessmentOut:
     return await ledger.get_assessment(assessment_id)
+
+
+@router.get(
+    "/integrity",
+    response_model=IntegrityReport,
+    summary="Run the integrity checks over this project's data",
+    description=(
+        "The checks and report of `evalledger verify --json`, over the key's project only "
+        "(the CLI checks every project). `healthy` is false when an issue is found; the "
+        "answer is 200 either way."
+    ),
+)
+async def integrity(ledger: Reader) -> IntegrityReport:
+    report = await ledger.verify()
+    return IntegrityReport.model_validate(report.as_dict())
+
+
+@router.post(
+    "/integrity/fix-orphans",
+    response_model=IntegrityReport,
+    summary="Run the integrity checks and delete this project's orphaned evidence (admin keys)",
+    description=(
+        "`evalledger verify --fix-orphans` for the key's project: only orphaned evidence is "
+        "changed (and the deletion is written to the audit log). Running it again changes "
+        "nothing."
+    ),
+)
+async def fix_orphans(ledger: Admin) -> IntegrityReport:
+    report = await ledger.verify(fix_orphans=True)
+    return IntegrityReport.model_validate(report.as_dict())

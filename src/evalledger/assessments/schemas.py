@@ -152,7 +152,9 @@ class AssessmentRecord(AssessmentIn):
     student_id: uuid.UUID
     created_at: UTCStamp
     updated_at: UTCStamp
-    evidence: list[EvidenceRecord] = Field(default_factory=list)  # type: ignore[assignment]
+    evidence: list[EvidenceRecord] = Field(  # type: ignore[assignment]
+        default_factory=list, max_length=10_000
+    )
 
 
 # -- operations -------------------------------------------------------------------------
@@ -161,8 +163,37 @@ class AssessmentRecord(AssessmentIn):
 class ExportFilters(BaseModel):
     student_id: uuid.UUID | None = None
     skill_type: SkillType | None = None
-    start_date: str | None = None
-    end_date: str | None = None
+    start_date: str | None = Field(None, max_length=64)
+    end_date: str | None = Field(None, max_length=64)
+
+
+class BackupDocument(StrictModel):
+    """``POST /api/v1/assessments/import``: a seed 003 backup document (what
+    ``GET /api/v1/assessments/export`` returns) of at most 10,000 assessments and students.
+
+    The header fields an export carries are accepted and ignored, so an export can be posted
+    back as it is; larger files go through :meth:`Client.import_assessments`, which sends them
+    in parts, or the CLI."""
+
+    export_timestamp: str | None = Field(None, max_length=64)
+    export_filters: ExportFilters | None = None
+    total_assessments: int | None = Field(None, ge=0, le=10_000_000_000)
+    total_students: int | None = Field(None, ge=0, le=10_000_000_000)
+    students: list[StudentRecord] = Field(default_factory=list, max_length=10_000)
+    assessments: list[AssessmentRecord] = Field(max_length=10_000)
+
+
+class ExportDocument(BaseModel):
+    """``GET /api/v1/assessments/export``: the seed 003 backup document ``evalledger
+    assessments export`` writes (students every exported assessment refers to, then the
+    assessments with their evidence, in ``(created_at, id)`` order)."""
+
+    export_timestamp: str
+    export_filters: ExportFilters
+    total_assessments: int
+    total_students: int
+    students: list[StudentRecord]
+    assessments: list[AssessmentRecord]
 
 
 class ExportResult(BaseModel):
@@ -203,3 +234,37 @@ class Statistics(BaseModel):
 
 
 DuplicatePolicy = Literal["error", "skip", "update"]
+
+
+# -- integrity (``evalledger verify``; ``GET /api/v1/integrity``) ---------------------------
+
+
+class IntegrityLine(BaseModel):
+    kind: Literal["ok", "issue", "warning", "fixed", "info", "skipped"]
+    message: str
+    count: int = Field(description="rows concerned (0 for an ok line)")
+    sample: list[str] = Field(description="up to 20 offending ids")
+
+
+class IntegrityCheck(BaseModel):
+    section: int
+    check: str
+    title: str
+    status: str
+    issues: int
+    warnings: int
+    fixed: int
+    lines: list[IntegrityLine]
+
+
+class IntegrityReport(BaseModel):
+    """The machine-readable report of ``evalledger verify --json`` (the same document)."""
+
+    scope: str
+    checked_at: str
+    healthy: bool
+    issues_found: int = Field(description="failing lines (kinds of problem), not rows")
+    warnings: int
+    fixed: int
+    statistics: Statistics
+    checks: list[IntegrityCheck]

@@ -7,6 +7,9 @@ written against :class:`Ledger` handles failures identically against :class:`Cli
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Self
 
 import httpx
@@ -65,6 +68,7 @@ class HttpBase:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         retry_safe: bool = False,
@@ -72,15 +76,18 @@ class HttpBase:
         """Send, retrying 503s and connection errors for requests that are safe to repeat.
 
         GET and PUT are always safe; other writes only when they carry an idempotency key
-        or a client-supplied id (the caller then passes ``retry_safe=True``).
+        or a client-supplied id (the caller then passes ``retry_safe=True``). ``content`` is
+        a body already serialized as JSON.
         """
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         safe = retry_safe or method in ("GET", "PUT") or idempotency_key is not None
         attempt = 0
         while True:
             try:
                 response = await self._http.request(
-                    method, path, json=json, params=params, headers=headers
+                    method, path, json=json, content=content, params=params, headers=headers
                 )
             except httpx.TransportError as exc:
                 if safe and attempt < self._retries:
@@ -97,6 +104,44 @@ class HttpBase:
                 cls = _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
                 raise cls(message, field=field)
             return response.json()
+
+    async def _download(
+        self, path: str, target: Path, *, params: dict[str, Any] | None = None
+    ) -> Mapping[str, str]:
+        """Stream a GET response body into ``target``; returns the response headers.
+
+        The body goes to ``target.partial`` and is moved into place once complete, so a
+        failed download never leaves a truncated file under the real name. Retried like any
+        GET (from the start).
+        """
+        partial = target.with_name(target.name + ".partial")
+        attempt = 0
+        while True:
+            try:
+                async with self._http.stream("GET", path, params=params) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        if response.status_code == 503 and attempt < self._retries:
+                            attempt += 1
+                            await asyncio.sleep(0.2 * attempt)
+                            continue
+                        message, field = _message(response)
+                        cls = _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
+                        raise cls(message, field=field)
+                    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+                    with partial.open("wb") as out:
+                        async for chunk in response.aiter_bytes(1 << 16):
+                            out.write(chunk)
+                    await asyncio.to_thread(os.replace, partial, target)
+                    return response.headers
+            except httpx.TransportError as exc:
+                if attempt < self._retries:
+                    attempt += 1
+                    await asyncio.sleep(0.2 * attempt)
+                    continue
+                raise errors.DatabaseUnavailable(f"cannot reach evalledger: {exc}") from exc
+            finally:
+                partial.unlink(missing_ok=True)
 
     async def aclose(self) -> None:
         await self._http.aclose()
