@@ -286,10 +286,10 @@ def _bradley_terry(
         # The likelihood is invariant to rescaling each component, so pin each component's
         # geometric mean to 1; this keeps numbers bounded and makes the change test meaningful.
         for component in components:
-            shift = exp(fsum([log(updated[a]) for a in component]) / len(component))
-            for a in component:
-                updated[a] /= shift
-        change = max([abs(log(updated[a] / strength[a])) for a in everyone])
+            shift = exp(fsum([log(updated[m]) for m in component]) / len(component))
+            for m in component:
+                updated[m] /= shift
+        change = max([abs(log(updated[m] / strength[m])) for m in everyone])
         strength = updated
         if change < tol:
             break
