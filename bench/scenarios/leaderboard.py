@@ -7,8 +7,17 @@ Runs after ``analytics summary at size`` (order 60), so the database already hol
 - ``xp``: agents ranked by XP, read from the agents table (O(agents)); no events needed.
 - ``elo`` and ``bradley_terry``: fitted over the scored events. ``EVENTS`` events (2,000;
   quick 500) of 4 participants each, drawn from the 100 agents, are recorded first with
-  ``Ledger.record_event``. Bradley-Terry runs with the default bootstrap rounds
-  (``settings.bootstrap_rounds``) for its 95% intervals.
+  ``Ledger.record_event``. Both run with the default bootstrap rounds
+  (``settings.bootstrap_rounds``) for their 95% intervals.
+
+The ledger caches what it computes from the events (ratings, intervals, events per agent)
+while they are unchanged (``competitions.ratings_cache``). Two figures per method:
+
+- ``leaderboard.<method>.<backend>``: the repeated request, events unchanged since the last
+  one (the common case: boards are read far more often than events are recorded). It still
+  reads the events' watermark and the agents, and builds every entry.
+- ``leaderboard.<method>.cold.<backend>``: the first request after the events changed (the
+  cache is cleared before each call), i.e. the full recomputation.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from sqlalchemy import func, select
 from bench.core import Context, Figure, percentile, scenario
 from bench.scenarios._common import BACKENDS, ensure_agents, open_ledger, result
 from evalledger.agents.repository import results
+from evalledger.competitions import ratings_cache
 
 AGENTS = 100
 PARTICIPANTS = 4
@@ -68,11 +78,13 @@ async def _ensure_events(ledger, names: list[str], target: int) -> float:
     return time.perf_counter() - t0
 
 
-async def _latency(fn, calls: int) -> tuple[float, float]:
+async def _latency(fn, calls: int, before=None) -> tuple[float, float]:
     for _ in range(2):  # warm
         await fn()
     samples = []
     for _ in range(calls):
+        if before is not None:
+            before()
         t0 = time.perf_counter()
         await fn()
         samples.append(time.perf_counter() - t0)
@@ -92,24 +104,35 @@ async def leaderboard(ctx: Context) -> list[Figure]:
             ev_s = await _ensure_events(ledger, names, n_events)
             rounds = ledger.settings.bootstrap_rounds
             calls_by = (("xp", 20), ("elo", 5), ("bradley_terry", 2)) if ctx.quick else CALLS
+            cold_calls = {"xp": 20, "elo": 3, "bradley_terry": 2} if not ctx.quick else {}
+            cache = ratings_cache.for_database(ledger.db)
             for method, calls in calls_by:
-                p50, p99 = await _latency(lambda m=method, lg=ledger: lg.leaderboard(m), calls)
                 events = "" if method == "xp" else f", {n_events:,} events of {PARTICIPANTS}"
-                extra = f", {rounds} bootstrap rounds" if method == "bradley_terry" else ""
-                figures.append(
-                    Figure(
-                        f"leaderboard.{method}.{backend}",
-                        f"leaderboard('{method}') latency at {have:,} results{events}{extra} "
-                        f"({calls} calls)",
-                        backend,
-                        p50,
-                        "ms (p50)",
-                        p50,
-                        p99,
-                        note=f"{AGENTS} agents"
-                        + (f"; events recorded in {ev_s:.0f}s" if method != "xp" and ev_s else ""),
-                    )
+                extra = "" if method == "xp" else f", {rounds} bootstrap rounds"
+                note = f"{AGENTS} agents" + (
+                    f"; events recorded in {ev_s:.0f}s" if method != "xp" and ev_s else ""
                 )
+                for cold in (False, True):
+                    n = cold_calls.get(method, 1 if method != "xp" else 5) if cold else calls
+                    p50, p99 = await _latency(
+                        lambda m=method, lg=ledger: lg.leaderboard(m),
+                        n,
+                        before=cache.clear if cold else None,
+                    )
+                    how = "first after a change (recomputed)" if cold else "repeated (cached)"
+                    figures.append(
+                        Figure(
+                            f"leaderboard.{method}{'.cold' if cold else ''}.{backend}",
+                            f"leaderboard('{method}') {how} at {have:,} results{events}{extra} "
+                            f"({n} calls)",
+                            backend,
+                            p50,
+                            "ms (p50)",
+                            p50,
+                            p99,
+                            note=note,
+                        )
+                    )
         finally:
             await ledger.close()
     return figures

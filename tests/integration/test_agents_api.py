@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import make_key
@@ -170,6 +171,36 @@ async def test_revoked_key_is_refused(seeded: Ledger, app_for) -> None:  # type:
             await tenancy.revoke_key(uow, key.split("_")[1])
         r = await client.get("/api/agent-metrics/")
         assert r.status_code == 401 and "revoked" in r.text
+
+
+async def test_concurrent_requests_share_one_key_lookup(seeded: Ledger, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from evalledger.tenancy import service as tenancy
+
+    key = await make_key(seeded, "write")
+    tenancy.forget_authentications()
+    lookups = 0
+    real = tenancy.authenticate
+
+    async def counted(uow, secret):  # type: ignore[no-untyped-def]
+        nonlocal lookups
+        lookups += 1
+        await asyncio.sleep(0.05)  # long enough for every caller to arrive
+        return await real(uow, secret)
+
+    monkeypatch.setattr(tenancy, "authenticate", counted)
+    actors = await asyncio.gather(*(tenancy.authenticate_cached(seeded.db, key) for _ in range(16)))
+    assert lookups == 1 and len({a.key_id for a in actors}) == 1
+    # Failures are shared too, and never remembered: the next call looks up again.
+    bad = key[:-4] + "xxxx"
+    results = await asyncio.gather(
+        *(tenancy.authenticate_cached(seeded.db, bad) for _ in range(4)), return_exceptions=True
+    )
+    assert lookups == 2 and all(type(r).__name__ == "Unauthenticated" for r in results)
+    with pytest.raises(Exception, match="unknown API key"):
+        await tenancy.authenticate_cached(seeded.db, bad)
+    assert lookups == 3
 
 
 async def test_projects_are_isolated(seeded: Ledger, app_for) -> None:  # type: ignore[no-untyped-def]

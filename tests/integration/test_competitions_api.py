@@ -139,6 +139,50 @@ async def test_leaderboard_methods(api: httpx.AsyncClient) -> None:
     assert (await api.get("/api/v1/leaderboard", params={"rounds": 100_000})).status_code == 422
 
 
+async def test_cached_ratings_equal_recomputation_and_a_write_invalidates_them(
+    seeded: Ledger,
+) -> None:
+    from evalledger.competitions import ratings_cache
+    from evalledger.competitions.leaderboard import build_leaderboard, group_events
+
+    async def recomputed(method: str) -> Any:
+        # What the leaderboard was before it was cached: both stages on freshly read inputs.
+        async with seeded._read() as uow:
+            service = seeded._competitions(uow)
+            rows = await service.events.scored_rows(None)
+            _, agents = await service.leaderboard_agents(method)  # type: ignore[arg-type]
+        return build_leaderboard(method, group_events(rows), agents, rounds=20)  # type: ignore[arg-type]
+
+    await seeded.record_event(event({"guardian": 9, "imperium": 5, "sandbox": 1}))
+    await seeded.record_event(event({"imperium": 8, "sandbox": 2}))
+    cache = ratings_cache.for_database(seeded.db)
+    for method in ("elo", "bradley_terry"):
+        cold = await seeded.leaderboard(method, rounds=20)
+        assert cold == await recomputed(method)
+        computed = cache._entries[next(reversed(cache._entries))][1]
+        warm = await seeded.leaderboard(method, rounds=20)
+        assert warm == cold
+        assert cache._entries[next(reversed(cache._entries))][1] is computed  # reused
+
+    # A result moves the agents' counters but not the ratings: reused, yet the entry is current.
+    await seeded.update_custody_test_result("sandbox", {"passed": True, "score": 90})
+    board = await seeded.leaderboard("elo", rounds=20)
+    assert board == await recomputed("elo")
+    assert {e.agent_type: e.xp for e in board.entries}["sandbox"] > 0
+
+    # A recorded event changes the watermark: the next board is recomputed, not served stale.
+    await seeded.record_event(event({"sandbox": 10, "guardian": 0, "imperium": 0}))
+    for method in ("elo", "bradley_terry"):
+        board = await seeded.leaderboard(method, rounds=20)
+        assert board.events == 3
+        assert board == await recomputed(method)
+        assert {e.agent_type: e.events for e in board.entries}["sandbox"] == 3
+
+    # The xp board counts in SQL what the rows-based build counts in Python.
+    assert await seeded.leaderboard("xp") == await recomputed("xp")
+    assert (await seeded.leaderboard("xp", event_type="other")).events == 0
+
+
 async def test_bradley_terry_matches_the_closed_form(api: httpx.AsyncClient) -> None:
     # Two agents: the MLE has log-odds log(wins / losses) (with the 0.01 virtual tie each way).
     await post_events(

@@ -335,3 +335,38 @@ def test_bootstrap_single_event_gives_degenerate_interval() -> None:
 
 def test_rank_orders_best_first_with_name_tiebreak() -> None:
     assert rank({"b": 1.0, "a": 1.0, "c": 2.0}) == [("c", 2.0), ("a", 1.0), ("b", 1.0)]
+
+
+def _naive_bootstrap(
+    events: list[dict[str, float]], method: Literal["elo", "bradley_terry"], rounds: int, seed: int
+) -> dict[str, list[float]]:
+    """The bootstrap by its definition: refit the public function on each resample."""
+    compute = elo_ratings if method == "elo" else bradley_terry_ratings
+    rng = random.Random(seed)
+    samples: dict[str, list[float]] = {a: [] for a in compute(events)}
+    for _ in range(rounds):
+        resample = [events[rng.randrange(len(events))] for _ in range(len(events))]
+        for agent, value in compute(resample).items():
+            samples[agent].append(value)
+    return samples
+
+
+@pytest.mark.parametrize("method", ["elo", "bradley_terry"])
+@settings(max_examples=40, deadline=None)
+@given(events=events_strategy, seed=st.integers(min_value=0, max_value=2**32))
+def test_bootstrap_is_bit_identical_to_refitting_each_resample(
+    method: Literal["elo", "bradley_terry"], events: list[dict[str, float]], seed: int
+) -> None:
+    # The bootstrap expands each event's outcomes once and reuses them; the intervals must
+    # be exactly (not approximately) those of refitting the public functions per resample.
+    rounds = 7
+    samples = _naive_bootstrap(events, method, rounds, seed)
+    point = elo_ratings(events) if method == "elo" else bradley_terry_ratings(events)
+    intervals = bootstrap_intervals(events, method, rounds=rounds, seed=seed)
+    assert set(intervals) == set(point)
+    for agent, interval in intervals.items():
+        assert interval.rating == point[agent]
+        values = sorted(samples[agent])
+        low = (1.0 - 0.95) / 2.0 * (len(values) - 1)
+        lo, hi = math.floor(low), min(math.floor(low) + 1, len(values) - 1)
+        assert interval.lower == values[lo] + (values[hi] - values[lo]) * (low - lo)

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from evalledger.agents.schemas import CustodyTestRecorded
-from evalledger.competitions.leaderboard import build_leaderboard, group_events
+from evalledger.competitions import ratings_cache
+from evalledger.competitions.leaderboard import Ratings, assemble, compute_ratings, group_events
 from evalledger.competitions.schemas import (
     MAX_BOOTSTRAP_ROUNDS,
     CollaborativeTestIn,
@@ -117,15 +118,49 @@ class CompetitionsFacade(LedgerBase):
             raise ValidationFailed(
                 f"rounds must be between 1 and {MAX_BOOTSTRAP_ROUNDS}", field="rounds"
             )
+        cache = ratings_cache.for_database(self.db)
         async with self._read() as uow:
-            rows, agents = await self._competitions(uow).leaderboard_inputs(method, event_type)
+            service = self._competitions(uow)
+            key: tuple[Any, ...] = (uow.project_id, method, event_type)
+            if method != "xp":
+                key += (rounds, seed, self.settings.elo_k)
+            # The watermark is read before any of the ratings' inputs: see ratings_cache.
+            watermark, agents = await service.leaderboard_agents(method)
+            computed = cache.get(key, watermark)
+            if computed is None and method == "xp":  # nothing to fit: two GROUP BY counts
+                total, played = await service.events.scored_counts(event_type)
+                computed = Ratings(total, played, {})
+                cache.put(key, watermark, computed)
+        if computed is None:
+            async with cache.lock(key):
+                computed = await self._compute_ratings(cache, key, method, event_type, rounds, seed)
+        return assemble(method, computed, agents, rounds=rounds, seed=seed)
+
+    async def _compute_ratings(
+        self,
+        cache: ratings_cache.RatingsCache,
+        key: tuple[Any, ...],
+        method: RatingMethod,
+        event_type: str | None,
+        rounds: int,
+        seed: int,
+    ) -> Ratings:
+        """Fit the ratings (unless a concurrent request just did) and cache them."""
+        async with self._read() as uow:
+            service = self._competitions(uow)
+            watermark = await service.events.ratings_watermark()
+            computed = cache.get(key, watermark)
+            if computed is not None:
+                return computed
+            rows = await service.events.scored_rows(event_type)
         # The rating fits are CPU work: keep them off the event loop, outside the transaction.
-        return await asyncio.to_thread(
-            build_leaderboard,
+        computed = await asyncio.to_thread(
+            compute_ratings,
             method,
             group_events(rows),
-            agents,
             rounds=rounds,
             seed=seed,
             elo_k=self.settings.elo_k,
         )
+        cache.put(key, watermark, computed)
+        return computed

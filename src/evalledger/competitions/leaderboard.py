@@ -1,14 +1,17 @@
 """Building a leaderboard from per-event scores and agent rows (pure; no database).
 
-The service reads the inputs with two queries (scored participants in event order, and the
-agents); this module turns them into ranked entries with :mod:`.ratings`, so it can run off
-the event loop and be tested without a database.
+Two stages, so the expensive one can be reused: :func:`compute_ratings` turns the scored
+events into :class:`Ratings` (each agent's rating and bootstrap interval, and how many events
+it played) - pure CPU work that depends only on the events; :func:`assemble` ranks the agents
+with them. The facade caches :class:`Ratings` while the project's events are unchanged and
+reads the agents (O(agents)) on every request, so level, XP and pass rate are always current.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from evalledger.competitions import ratings
@@ -46,35 +49,67 @@ def _entry(rank: int, agent: Mapping[str, Any], events: int, **rating: Any) -> L
     )
 
 
-def build_leaderboard(
+@dataclass(frozen=True, slots=True)
+class Ratings:
+    """What a leaderboard takes from the events: it changes only when they do."""
+
+    events: int
+    """Scored events the ratings were computed from."""
+    played: Mapping[str, int]
+    """Agent -> scored events it took part in."""
+    intervals: Mapping[str, ratings.RatingInterval]
+    """Agent -> rating and bootstrap interval (empty for ``xp``)."""
+
+
+def played_counts(events: Sequence[Mapping[str, float]]) -> dict[str, int]:
+    played: dict[str, int] = {}
+    for event in events:
+        for name in event:
+            played[name] = played.get(name, 0) + 1
+    return played
+
+
+def compute_ratings(
     method: RatingMethod,
     events: Sequence[Mapping[str, float]],
-    agents: Sequence[Mapping[str, Any]],
     *,
     rounds: int = 100,
     seed: int = 0,
     elo_k: float = 4.0,
+) -> Ratings:
+    """The ratings with their bootstrap intervals (none for ``xp``): the expensive stage."""
+    played = played_counts(events)
+    if method == "xp":
+        return Ratings(events=len(events), played=played, intervals={})
+    kwargs: dict[str, Any] = {"k": elo_k} if method == "elo" else {}
+    intervals = ratings.bootstrap_intervals(
+        list(events), method, rounds=rounds, seed=seed, confidence=CONFIDENCE, **kwargs
+    )
+    return Ratings(events=len(events), played=played, intervals=intervals)
+
+
+def assemble(
+    method: RatingMethod,
+    computed: Ratings,
+    agents: Sequence[Mapping[str, Any]],
+    *,
+    rounds: int = 100,
+    seed: int = 0,
 ) -> Leaderboard:
     """Rank ``agents``. For ``xp`` they are taken in the order given (the SQL ranks them).
 
     For ``elo``/``bradley_terry`` agents with a rating come first, best first (ties by name);
     agents that have no scored pairwise outcome follow, by name, with a null rating.
     """
-    played: dict[str, int] = {}
-    for event in events:
-        for name in event:
-            played[name] = played.get(name, 0) + 1
+    played = computed.played
     if method == "xp":
         entries = [
             _entry(i, a, played.get(a["agent_type"], 0), rating=float(a["xp"]))
             for i, a in enumerate(agents, start=1)
         ]
-        return Leaderboard(method=method, events=len(events), entries=entries)
+        return Leaderboard(method=method, events=computed.events, entries=entries)
 
-    kwargs: dict[str, Any] = {"k": elo_k} if method == "elo" else {}
-    intervals = ratings.bootstrap_intervals(
-        list(events), method, rounds=rounds, seed=seed, confidence=CONFIDENCE, **kwargs
-    )
+    intervals = computed.intervals
     by_name = {a["agent_type"]: a for a in agents}
     entries = []
     position = 0
@@ -101,6 +136,20 @@ def build_leaderboard(
         confidence=CONFIDENCE,
         rounds=rounds,
         seed=seed,
-        events=len(events),
+        events=computed.events,
         entries=entries,
     )
+
+
+def build_leaderboard(
+    method: RatingMethod,
+    events: Sequence[Mapping[str, float]],
+    agents: Sequence[Mapping[str, Any]],
+    *,
+    rounds: int = 100,
+    seed: int = 0,
+    elo_k: float = 4.0,
+) -> Leaderboard:
+    """Both stages at once: :func:`compute_ratings`, then :func:`assemble`."""
+    computed = compute_ratings(method, events, rounds=rounds, seed=seed, elo_k=elo_k)
+    return assemble(method, computed, agents, rounds=rounds, seed=seed)

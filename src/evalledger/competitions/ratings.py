@@ -61,6 +61,19 @@ def _outcome(score_a: float, score_b: float) -> float:
     return 0.5
 
 
+def _event_outcomes(index: int, event: Event) -> list[tuple[str, str, float]]:
+    """The pairwise outcomes of one event (see :func:`pairwise_outcomes`), validated."""
+    for agent, score in event.items():
+        if not math.isfinite(score):
+            raise ValueError(
+                f"event {index}: score for agent {agent!r} must be finite, got {score!r}"
+            )
+    agents = sorted(event)
+    return [
+        (a, b, _outcome(event[a], event[b])) for i, a in enumerate(agents) for b in agents[i + 1 :]
+    ]
+
+
 def pairwise_outcomes(events: Iterable[Event]) -> list[tuple[str, str, float]]:
     """Expand events into ``(a, b, score_of_a)`` pairwise outcomes.
 
@@ -74,15 +87,7 @@ def pairwise_outcomes(events: Iterable[Event]) -> list[tuple[str, str, float]]:
     """
     outcomes: list[tuple[str, str, float]] = []
     for index, event in enumerate(events):
-        for agent, score in event.items():
-            if not math.isfinite(score):
-                raise ValueError(
-                    f"event {index}: score for agent {agent!r} must be finite, got {score!r}"
-                )
-        agents = sorted(event)
-        for i, a in enumerate(agents):
-            for b in agents[i + 1 :]:
-                outcomes.append((a, b, _outcome(event[a], event[b])))
+        outcomes.extend(_event_outcomes(index, event))
     return outcomes
 
 
@@ -115,10 +120,22 @@ def elo_ratings(
     _check_scale(base, scale)
     if not k > 0.0:
         raise ValueError(f"k must be > 0, got {k!r}")
+    return _elo(pairwise_outcomes(events), k=k, base=base, scale=scale, initial=initial)
+
+
+def _elo(
+    outcomes: Iterable[tuple[str, str, float]],
+    k: float = 4.0,
+    base: float = 10.0,
+    scale: float = 400.0,
+    initial: float = 1000.0,
+) -> dict[str, float]:
+    """:func:`elo_ratings` over already expanded (and validated) outcomes."""
     ratings: dict[str, float] = {}
-    for a, b, score_a in pairwise_outcomes(events):
-        r_a = ratings.setdefault(a, initial)
-        r_b = ratings.setdefault(b, initial)
+    rating = ratings.get
+    for a, b, score_a in outcomes:
+        r_a = rating(a, initial)
+        r_b = rating(b, initial)
         expected_a = 1.0 / (1.0 + base ** ((r_b - r_a) / scale))
         expected_b = 1.0 / (1.0 + base ** ((r_a - r_b) / scale))
         ratings[a] = r_a + k * (score_a - expected_a)
@@ -202,9 +219,35 @@ def bradley_terry_ratings(
     if not tol > 0.0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
 
+    return _bradley_terry(
+        pairwise_outcomes(events),
+        scale=scale,
+        base=base,
+        initial=initial,
+        max_iter=max_iter,
+        tol=tol,
+        prior=prior,
+    )
+
+
+def _bradley_terry(
+    outcomes: Iterable[tuple[str, str, float]],
+    scale: float = 400.0,
+    base: float = 10.0,
+    initial: float = 1000.0,
+    max_iter: int = 100_000,
+    tol: float = 1e-10,
+    prior: float = 0.01,
+) -> dict[str, float]:
+    """:func:`bradley_terry_ratings` over already expanded (and validated) outcomes.
+
+    Agents are numbered in sorted order and the sweep runs over lists of
+    ``(opponent, wins_for, wins_against)``, with exactly the floating-point operations of the
+    dict form in the same order, so the numbers are bit-for-bit those of the plain loop.
+    """
     # wins[a][b]: (possibly fractional) number of times a beat b, including the prior.
     wins: dict[str, dict[str, float]] = {}
-    for a, b, score_a in pairwise_outcomes(events):
+    for a, b, score_a in outcomes:
         row_a = wins.setdefault(a, {})
         row_b = wins.setdefault(b, {})
         if b not in row_a:
@@ -217,32 +260,36 @@ def bradley_terry_ratings(
 
     # Fixed iteration order (sorted) so floating-point sums do not depend on input order.
     agents = sorted(wins)
+    number = {a: i for i, a in enumerate(agents)}
     opponents = {a: sorted(wins[a]) for a in agents}
-    components = _components(opponents)
-    strength = dict.fromkeys(agents, 1.0)
+    components = [[number[a] for a in c] for c in _components(opponents)]
+    rows = [[(number[j], wins[a][j], wins[j][a]) for j in opponents[a]] for a in agents]
+    everyone = range(len(agents))
+    strength = [1.0] * len(agents)
+    log, exp, fsum = math.log, math.exp, math.fsum
 
     for _ in range(max_iter):
         # Gauss-Seidel sweep (each update sees the ones before it in sorted order). The
         # all-at-once (Jacobi) form of this iteration can oscillate forever: for two agents it
         # maps the log-odds L to 2*log(w_ab/w_ba) - L.
-        updated = dict(strength)
-        for i in agents:
+        updated = strength[:]
+        for i in everyone:
             p_i = updated[i]
             numerator = 0.0
             denominator = 0.0
-            for j in opponents[i]:
+            for j, w_ij, w_ji in rows[i]:
                 p_j = updated[j]
-                numerator += wins[i][j] * p_j / (p_i + p_j)
-                denominator += wins[j][i] / (p_i + p_j)
+                total = p_i + p_j
+                numerator += w_ij * p_j / total
+                denominator += w_ji / total
             updated[i] = numerator / denominator
         # The likelihood is invariant to rescaling each component, so pin each component's
         # geometric mean to 1; this keeps numbers bounded and makes the change test meaningful.
         for component in components:
-            log_mean = math.fsum(math.log(updated[a]) for a in component) / len(component)
-            shift = math.exp(log_mean)
-            for a in component:
-                updated[a] /= shift
-        change = max(abs(math.log(updated[a] / strength[a])) for a in agents)
+            shift = exp(fsum([log(updated[m]) for m in component]) / len(component))
+            for m in component:
+                updated[m] /= shift
+        change = max([abs(log(updated[m] / strength[m])) for m in everyone])
         strength = updated
         if change < tol:
             break
@@ -250,12 +297,13 @@ def bradley_terry_ratings(
         raise RuntimeError(f"Bradley-Terry did not converge within max_iter={max_iter} (tol={tol})")
 
     log_base = math.log(base)
-    return {a: initial + scale * math.log(strength[a]) / log_base for a in agents}
+    return {a: initial + scale * math.log(strength[i]) / log_base for i, a in enumerate(agents)}
 
 
-_METHODS: dict[str, Callable[..., dict[str, float]]] = {
-    "elo": elo_ratings,
-    "bradley_terry": bradley_terry_ratings,
+#: method -> (rating function over events, the same over expanded outcomes)
+_METHODS: dict[str, tuple[Callable[..., dict[str, float]], Callable[..., dict[str, float]]]] = {
+    "elo": (elo_ratings, _elo),
+    "bradley_terry": (bradley_terry_ratings, _bradley_terry),
 }
 
 
@@ -295,18 +343,23 @@ def bootstrap_intervals(
         raise ValueError(f"rounds must be >= 1, got {rounds!r}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    compute = _METHODS[method]
+    compute, from_outcomes = _METHODS[method]
     data = list(events)
-    point = compute(data, **kwargs)
+    point = compute(data, **kwargs)  # validates the parameters and the scores
     if not data:
         return {}
 
+    # A resample's outcomes are its events' outcomes in resample order, so each event is
+    # expanded once here rather than once per draw; the fits see exactly the same input.
+    per_event = [_event_outcomes(index, event) for index, event in enumerate(data)]
     rng = random.Random(seed)
+    draw = rng.randrange
     samples: dict[str, list[float]] = {agent: [] for agent in point}
     n = len(data)
     for _ in range(rounds):
-        resample = [data[rng.randrange(n)] for _ in range(n)]
-        for agent, value in compute(resample, **kwargs).items():
+        resample = [per_event[draw(n)] for _ in range(n)]
+        outcomes = [outcome for event in resample for outcome in event]
+        for agent, value in from_outcomes(outcomes, **kwargs).items():
             samples[agent].append(value)
 
     tail = (1.0 - confidence) / 2.0

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, Table, case, exists, func, select
+from sqlalchemy import FromClause, RowMapping, Select, Table, case, exists, func, select
 
 from evalledger.competitions.models import OlympicEvent, OlympicEventParticipant
 from evalledger.db.dialect import insert
@@ -119,3 +119,51 @@ class EventRepository(Repository[OlympicEvent]):
         )
         result = (await self.session.execute(stmt)).all()
         return [(row[0], str(row[1]), float(row[2])) for row in result]
+
+    async def scored_counts(self, event_type: str | None) -> tuple[int, dict[str, int]]:
+        """Scored events, and per agent the scored events it played: two GROUP BY reads.
+
+        What :func:`~evalledger.competitions.leaderboard.played_counts` makes of
+        :meth:`scored_rows`, without loading the rows (the ``xp`` leaderboard needs no more).
+        """
+        p = participants.c
+        source: FromClause = participants
+        if event_type is not None:
+            source = participants.join(events, events.c.id == p.event_id)
+        scored = [p.project_id == self.uow.project_id, p.score.is_not(None)]
+        if event_type is not None:
+            scored.append(events.c.event_type == event_type)
+        per_agent = (
+            select(p.agent_type, func.count())
+            .select_from(source)
+            .where(*scored)
+            .group_by(p.agent_type)
+        )
+        played = {str(a): int(n) for a, n in (await self.session.execute(per_agent)).all()}
+        if not played:
+            return 0, played
+        total = select(func.count(func.distinct(p.event_id))).select_from(source).where(*scored)
+        return int((await self.session.execute(total)).scalar_one()), played
+
+    def watermark_columns(self) -> list[Any]:
+        """A cheap fingerprint of the project's events, as scalar subqueries (index scans).
+
+        Events are append-only and their participant rows are removed only with their event
+        or agent (cascades), so recording an event changes both counts and the newest
+        ``created_at``, and losing rows changes a count: ``(events, newest created_at,
+        participant rows)`` changes whenever anything the ratings read does.
+        """
+        pid = self.uow.project_id
+        e, p = events.c, participants.c
+        return [
+            select(func.count()).select_from(events).where(e.project_id == pid).scalar_subquery(),
+            select(func.max(e.created_at)).where(e.project_id == pid).scalar_subquery(),
+            select(func.count())
+            .select_from(participants)
+            .where(p.project_id == pid)
+            .scalar_subquery(),
+        ]
+
+    async def ratings_watermark(self) -> tuple[Any, ...]:
+        """:meth:`watermark_columns`, read on their own."""
+        return tuple((await self.session.execute(select(*self.watermark_columns()))).one())

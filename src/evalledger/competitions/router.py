@@ -125,7 +125,9 @@ async def olympus_treaty(
     description=(
         "`elo` and `bradley_terry` rate agents from the events' per-agent scores (each event "
         "yields pairwise outcomes; ties count half) with percentile-bootstrap 95% intervals "
-        "over resampled events (seeded, so reproducible). `xp` ranks by XP."
+        "over resampled events (seeded, so reproducible). `xp` ranks by XP. What is computed "
+        "from the events is reused until an event is recorded: the first request after one "
+        "pays for the fit (seconds for thousands of events), the next ones take milliseconds."
     ),
 )
 async def leaderboard(

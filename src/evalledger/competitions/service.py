@@ -317,17 +317,25 @@ class CompetitionsService:
 
     # -- ratings' inputs ---------------------------------------------------------------
 
-    async def leaderboard_inputs(
-        self, method: RatingMethod, event_type: str | None = None
-    ) -> tuple[list[tuple[Any, str, float]], list[Mapping[str, Any]]]:
-        """The scored participants in event order, and the agents (by xp for ``xp``)."""
-        rows = list(await self.events.scored_rows(event_type))
-        stmt = select(agents).where(agents.c.project_id == self.uow.project_id)
+    async def leaderboard_agents(
+        self, method: RatingMethod
+    ) -> tuple[tuple[Any, ...], list[Mapping[str, Any]]]:
+        """The events' watermark and the project's agents, in one statement (one snapshot).
+
+        Agents come by xp for ``xp`` (the SQL ranks them), else by name, with only the columns
+        a leaderboard entry shows.
+        """
+        a = agents.c
+        columns = [a.agent_type, a.level, a.xp, a.pass_rate, a.adversarial_wins]
+        marks = self.events.watermark_columns()
+        stmt = select(*marks, *columns).where(a.project_id == self.uow.project_id)
         if method == "xp":
-            stmt = stmt.order_by(agents.c.xp.desc(), agents.c.agent_type)
+            stmt = stmt.order_by(a.xp.desc(), a.agent_type)
         else:
-            stmt = stmt.order_by(agents.c.agent_type)
-        agent_rows: list[Mapping[str, Any]] = [
-            dict(r) for r in (await self.uow.session.execute(stmt)).mappings()
-        ]
-        return rows, agent_rows
+            stmt = stmt.order_by(a.agent_type)
+        rows = (await self.uow.session.execute(stmt)).all()
+        if not rows:  # no agents: no row to carry the watermark
+            return await self.events.ratings_watermark(), []
+        names = [c.name for c in columns]
+        width = len(marks)
+        return tuple(rows[0][:width]), [dict(zip(names, r[width:], strict=True)) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import secrets
@@ -25,6 +26,8 @@ KEY_PREFIX = "evl_"
 #: another server worker) is refused at the latest this long after its revocation commits.
 AUTH_CACHE_TTL = 2.0
 _auth_cache: dict[str, tuple[float, Actor]] = {}
+#: Lookups in flight, per (database, secret hash): concurrent requests share one.
+_auth_lookups: dict[tuple[int, str], asyncio.Future[Actor]] = {}
 
 
 def hash_secret(secret: str) -> str:
@@ -156,23 +159,50 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Actor:
 def forget_authentications() -> None:
     """Drop every remembered authentication (after a revocation)."""
     _auth_cache.clear()
+    _auth_lookups.clear()  # later requests must not join a lookup that began before
 
 
 async def authenticate_cached(db: Database, secret: str) -> Actor:
     """:func:`authenticate`, remembering successes for :data:`AUTH_CACHE_TTL` seconds.
 
     Only successes are remembered, keyed by the secret's hash, so an unknown or revoked key
-    always reaches the database and a new key works at once.
+    always reaches the database and a new key works at once. Concurrent requests with the same
+    secret share one lookup: when the remembered answer expires under load, every request in
+    flight would otherwise open its own transaction at the same moment (16 clients, 16 reads
+    every :data:`AUTH_CACHE_TTL` seconds, each adding to the others' latency).
     """
     digest = hash_secret(secret)
     hit = _auth_cache.get(digest)
     now = time.monotonic()
     if hit is not None and hit[0] > now:
         return hit[1]
-    # Across projects, and on the primary: a key just created or revoked must count at once,
-    # whatever replicas lag.
-    async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
-        actor = await authenticate(uow, secret)
+    key = (id(db), digest)
+    pending = _auth_lookups.get(key)
+    if pending is not None:
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if not pending.cancelled():
+                raise  # this request was cancelled, not the lookup
+            # The request that was looking up was cancelled: look up ourselves.
+    lookup: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
+    _auth_lookups[key] = lookup
+    try:
+        # Across projects, and on the primary: a key just created or revoked must count at
+        # once, whatever replicas lag.
+        async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
+            actor = await authenticate(uow, secret)
+    except asyncio.CancelledError:
+        lookup.cancel()
+        raise
+    except BaseException as exc:
+        lookup.set_exception(exc)
+        lookup.exception()  # retrieved: no "never retrieved" warning when nobody waited
+        raise
+    finally:
+        if _auth_lookups.get(key) is lookup:
+            del _auth_lookups[key]
+    lookup.set_result(actor)
     if len(_auth_cache) > 10_000:
         _auth_cache.clear()
     _auth_cache[digest] = (now + AUTH_CACHE_TTL, actor)

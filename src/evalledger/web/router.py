@@ -10,7 +10,6 @@ docs/security.md, "Dashboard".
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -21,7 +20,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from evalledger.agents.progression import level_for_xp
-from evalledger.competitions.schemas import Leaderboard
 from evalledger.errors import NotFoundError, Unauthenticated
 from evalledger.ops import backup
 from evalledger.ops.health import collect
@@ -38,10 +36,6 @@ MAX_FORM_BYTES = 4096
 #: Bootstrap rounds of the overview's rating intervals (the API's default is 100; fitting
 #: 100 rounds over 2,000 events takes about a second, 40 stay well under half of that).
 BOOTSTRAP_ROUNDS = 40
-#: Ratings depend only on the events: they are cached per database and project until an
-#: event is added.
-_boards: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Leaderboard]] = OrderedDict()
-_BOARDS_KEPT = 64
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,7 +161,8 @@ async def overview(request: Request) -> Response:
     assessment_stats = await ledger.stats()
     recent = await queries.recent_results(ledger, 12)
     events = await ledger.list_events(limit=8)
-    board = await _ratings(ledger, (stats.total_events, *(e.id for e in events.items[:1])))
+    # Cached by the ledger while the project's events are unchanged (competitions.ratings_cache).
+    board = await ledger.leaderboard("elo", rounds=BOOTSTRAP_ROUNDS)
     return _render(
         request,
         "overview.html",
@@ -323,24 +318,6 @@ async def status_page(request: Request) -> Response:
         backups=backups,
         backups_dir=ledger.settings.backups_dir,
     )
-
-
-async def _ratings(ledger: Ledger, events_state: tuple[Any, ...]) -> Leaderboard:
-    """The Elo leaderboard; its ratings are reused while the project's events are unchanged.
-
-    Level, XP and pass rate change with every result, so the page takes those from the
-    agents themselves, not from the cached board.
-    """
-    key = (ledger.settings.database_url, str(ledger.actor.project_id))
-    cached = _boards.get(key)
-    if cached is not None and cached[0] == events_state:
-        _boards.move_to_end(key)
-        return cached[1]
-    board = await ledger.leaderboard("elo", rounds=BOOTSTRAP_ROUNDS)
-    _boards[key] = (events_state, board)
-    while len(_boards) > _BOARDS_KEPT:
-        _boards.popitem(last=False)
-    return board
 
 
 def _uuid(value: str) -> uuid.UUID:
