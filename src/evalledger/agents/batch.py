@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -30,46 +30,38 @@ from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
 
-#: Rows per INSERT statement (SQLAlchemy splits further under the driver's parameter limit).
+#: Rows per duplicate-owner lookup.
 INSERT_CHUNK = 1000
 
-
-def _row(
-    item: BatchResultIn,
-    result_id: uuid.UUID,
-    project_id: uuid.UUID,
-    agent: Mapping[Any, Any],
-    rules: progression.ProgressionRules,
-    now: Any,
-) -> dict[str, Any]:
-    difficulty = item.test_difficulty or agent["current_difficulty"]
-    xp = item.xp_awarded
-    if xp is None:
-        xp = progression.default_xp_award(item.passed, item.score, difficulty, rules)
-    return {
-        "id": result_id,
-        "project_id": project_id,
-        "ai_type": item.agent_type,
-        "test_id": item.test_id or str(result_id),
-        "test_category": item.test_category,
-        "test_difficulty": difficulty,
-        "test_type": item.test_type,
-        "passed": item.passed,
-        "score": item.score,
-        "xp_awarded": xp,
-        "learning_score_awarded": item.learning_score_awarded,
-        "duration": item.duration,
-        "tested_at": item.timestamp,
-        "agent_epoch": agent["epoch"],
-        "ai_responses": item.ai_responses,
-        "explainability_data": item.explainability_data,
-        "evaluation": item.evaluation,
-        "threshold": item.threshold,
-        "scenario": item.scenario,
-        "ai_response": item.ai_response,
-        "created_at": now,
-        "updated_at": now,
-    }
+#: The columns a batch writes, in the order of the row tuples built below.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "project_id",
+    "ai_type",
+    "test_id",
+    "test_category",
+    "test_difficulty",
+    "test_type",
+    "passed",
+    "score",
+    "xp_awarded",
+    "learning_score_awarded",
+    "duration",
+    "tested_at",
+    "agent_epoch",
+    "ai_responses",
+    "explainability_data",
+    "evaluation",
+    "threshold",
+    "scenario",
+    "ai_response",
+    "created_at",
+    "updated_at",
+)
+_AGENT, _PASSED, _XP, _LEARNING, _TESTED_AT = (
+    COLUMNS.index(c)
+    for c in ("ai_type", "passed", "xp_awarded", "learning_score_awarded", "tested_at")
+)
 
 
 async def record_batch(
@@ -81,32 +73,67 @@ async def record_batch(
     agents = await repo.lock_many([i.agent_type for i in items])
     now = utcnow()
     ids = [i.id or uuid.uuid4() for i in items]
-    seen: set[uuid.UUID] = set()
-    for index, rid in enumerate(ids):
-        if rid in seen:
-            raise ValidationFailed(
-                f"result id {rid} appears twice in the batch", field=f"results.{index}.id"
-            )
-        seen.add(rid)
-    rows = [
-        _row(item, rid, uow.project_id, agents[item.agent_type], rules, now)
-        for item, rid in zip(items, ids, strict=True)
-    ]
-    inserted = await insert_new(uow.session, results, rows)
-    duplicates = [rid for rid in ids if rid not in inserted]
-    if duplicates:
-        await _check_duplicates_are_ours(uow, items, ids, set(duplicates))
-
-    per_agent: dict[str, list[progression.TestOutcome]] = defaultdict(list)
-    for row in rows:
-        if row["id"] in inserted:
-            per_agent[row["ai_type"]].append(
-                progression.TestOutcome(
-                    passed=row["passed"],
-                    xp_awarded=row["xp_awarded"],
-                    learning_score_awarded=row["learning_score_awarded"],
-                    tested_at=row["tested_at"] or now,
+    if len(set(ids)) != len(ids):
+        seen: set[uuid.UUID] = set()
+        for index, rid in enumerate(ids):
+            if rid in seen:
+                raise ValidationFailed(
+                    f"result id {rid} appears twice in the batch", field=f"results.{index}.id"
                 )
+            seen.add(rid)
+    # Each agent's difficulty and epoch as the batch found them (results without a difficulty
+    # are tested at the agent's current one, as when recorded one by one before the batch).
+    found = {name: (a["current_difficulty"], a["epoch"]) for name, a in agents.items()}
+    project_id = uow.project_id
+    default_xp = progression.default_xp_award
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for item, rid in zip(items, ids, strict=True):
+        current, epoch = found[item.agent_type]
+        difficulty = item.test_difficulty or current
+        xp = item.xp_awarded
+        if xp is None:
+            xp = default_xp(item.passed, item.score, difficulty, rules)
+        append(
+            (
+                rid,
+                project_id,
+                item.agent_type,
+                item.test_id or str(rid),
+                item.test_category,
+                difficulty,
+                item.test_type,
+                item.passed,
+                item.score,
+                xp,
+                item.learning_score_awarded,
+                item.duration,
+                item.timestamp,
+                epoch,
+                item.ai_responses,
+                item.explainability_data,
+                item.evaluation,
+                item.threshold,
+                item.scenario,
+                item.ai_response,
+                now,
+                now,
+            )
+        )
+    inserted = await insert_new(
+        uow.session, results, COLUMNS, rows, row_security=uow.db.row_security
+    )
+    duplicates = len(rows) - len(inserted)
+    if duplicates:
+        await _check_duplicates_are_ours(
+            uow, items, ids, {rid for rid in ids if rid not in inserted}
+        )
+
+    per_agent: dict[str, list[tuple[bool, int, float, Any]]] = defaultdict(list)
+    for row in rows:
+        if not duplicates or row[0] in inserted:
+            per_agent[row[_AGENT]].append(
+                (row[_PASSED], row[_XP], row[_LEARNING], row[_TESTED_AT] or now)
             )
     metrics: dict[str, CustodyMetrics] = {}
     changed: dict[str, dict[str, Any]] = {}
@@ -114,7 +141,7 @@ async def record_batch(
         agent = agents[agent_type]
         values: dict[str, Any] = dict(agent)
         if per_agent.get(agent_type):
-            state = progression.apply_tests(
+            state = progression.fold_tests(
                 progression.CustodyState.from_row(agent), per_agent[agent_type], rules
             )
             changed[agent_type] = state.derived(rules)
@@ -125,11 +152,11 @@ async def record_batch(
         "custody_test_batch",
         ids[0] if ids else "-",
         "create",
-        {"results": len(items), "recorded": len(inserted), "duplicates": len(duplicates)},
+        {"results": len(items), "recorded": len(inserted), "duplicates": duplicates},
     )
     return BatchRecorded(
         recorded=len(inserted),
-        duplicates=len(duplicates),
+        duplicates=duplicates,
         results=[
             BatchResultOut(id=rid, agent_type=item.agent_type, duplicate=rid not in inserted)
             for item, rid in zip(items, ids, strict=True)
