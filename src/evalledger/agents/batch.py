@@ -10,9 +10,11 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,13 +27,15 @@ from evalledger.agents.schemas import (
     BatchResultOut,
     CustodyMetrics,
 )
-from evalledger.db.dialect import insert_new
+from evalledger.db.dialect import start_insert_new
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
 
 #: Rows per duplicate-owner lookup.
 INSERT_CHUNK = 1000
+#: Answers built between two yields to the event loop (while the rows are being written).
+_YIELD_EVERY = 1000
 
 #: The columns a batch writes, in the order of the row tuples built below.
 COLUMNS: tuple[str, ...] = (
@@ -120,21 +124,65 @@ async def record_batch(
                 now,
             )
         )
-    inserted = await insert_new(
+    pending = await start_insert_new(
         uow.session, results, COLUMNS, rows, row_security=uow.db.row_security
     )
-    duplicates = len(rows) - len(inserted)
-    if duplicates:
+    try:
+        # While the database stores the rows: the answer, from the keys being inserted.
+        answer = await _answer(items, ids, rows, agents, pending.new, rules, now)
+    finally:
+        inserted = await pending.wait()
+    if inserted != pending.new:  # a concurrent writer stored some of these ids meanwhile
+        answer = await _answer(items, ids, rows, agents, inserted, rules, now)
+    if answer.duplicates:
         await _check_duplicates_are_ours(
             uow, items, ids, {rid for rid in ids if rid not in inserted}
         )
+    await repo.set_many(answer.changed)  # one statement for every agent of the batch
+    uow.audit(
+        "custody_test_batch",
+        ids[0] if ids else "-",
+        "create",
+        {"results": len(items), "recorded": len(inserted), "duplicates": answer.duplicates},
+    )
+    return BatchRecorded(
+        recorded=len(inserted),
+        duplicates=answer.duplicates,
+        results=answer.results,
+        agents=answer.metrics,
+    )
 
+
+@dataclass
+class _Answer:
+    changed: dict[str, dict[str, Any]]
+    metrics: dict[str, CustodyMetrics]
+    results: list[BatchResultOut]
+    duplicates: int
+
+
+async def _answer(
+    items: Sequence[BatchResultIn],
+    ids: Sequence[uuid.UUID],
+    rows: Sequence[tuple[Any, ...]],
+    agents: Mapping[str, Any],
+    inserted: set[uuid.UUID],
+    rules: progression.ProgressionRules,
+    now: Any,
+) -> _Answer:
+    """Each agent's new values and the per-result answer, given the ids inserted.
+
+    Pure computation that yields to the event loop now and then, so that the write started
+    before it keeps streaming to the database meanwhile.
+    """
+    duplicates = len(rows) - len(inserted)
     per_agent: dict[str, list[tuple[bool, int, float, Any]]] = defaultdict(list)
     for row in rows:
         if not duplicates or row[0] in inserted:
             per_agent[row[_AGENT]].append(
                 (row[_PASSED], row[_XP], row[_LEARNING], row[_TESTED_AT] or now)
             )
+    await asyncio.sleep(0)
     metrics: dict[str, CustodyMetrics] = {}
     changed: dict[str, dict[str, Any]] = {}
     for agent_type in sorted(agents):
@@ -147,22 +195,16 @@ async def record_batch(
             changed[agent_type] = state.derived(rules)
             values.update(changed[agent_type])
         metrics[agent_type] = CustodyMetrics.model_validate(values)
-    await repo.set_many(changed)  # one statement for every agent of the batch
-    uow.audit(
-        "custody_test_batch",
-        ids[0] if ids else "-",
-        "create",
-        {"results": len(items), "recorded": len(inserted), "duplicates": duplicates},
-    )
-    return BatchRecorded(
-        recorded=len(inserted),
-        duplicates=duplicates,
-        results=[
+    out: list[BatchResultOut] = []
+    for start in range(0, len(items), _YIELD_EVERY):
+        await asyncio.sleep(0)
+        out.extend(
             BatchResultOut(id=rid, agent_type=item.agent_type, duplicate=rid not in inserted)
-            for item, rid in zip(items, ids, strict=True)
-        ],
-        agents=metrics,
-    )
+            for item, rid in zip(
+                items[start : start + _YIELD_EVERY], ids[start : start + _YIELD_EVERY], strict=True
+            )
+        )
+    return _Answer(changed, metrics, out, duplicates)
 
 
 async def _check_duplicates_are_ours(

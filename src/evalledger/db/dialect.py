@@ -5,7 +5,8 @@ Business code calls these helpers; it never branches on the dialect itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Table, func
@@ -32,6 +33,8 @@ def day_text(dialect_name: str, column: Any) -> Any:
 #: Batches at least this large go through COPY on PostgreSQL.
 COPY_MIN_ROWS = 200
 _CHUNK = 1000
+#: SQLite page cache (KiB) while a bulk insert runs (the connection's own size is restored).
+SQLITE_BULK_CACHE_KIB = 65536
 #: Keys per ``IN (...)`` lookup on SQLite (well under its bound-parameter limit).
 _LOOKUP_CHUNK = 500
 
@@ -70,6 +73,24 @@ def row_encoder(
     return encode
 
 
+class PendingInsert:
+    """A bulk insert under way (see :func:`start_insert_new`).
+
+    ``new`` holds the keys being inserted: those the lookup found unstored. ``await
+    pending.wait()`` returns the keys inserted, which are ``new`` unless a concurrent writer
+    stored one of them in between. The session must not be used until then.
+    """
+
+    def __init__(self, new: set[Any], task: asyncio.Future[set[Any]] | None = None) -> None:
+        self.new = new
+        self._task = task
+
+    async def wait(self) -> set[Any]:
+        if self._task is None:
+            return self.new
+        return await self._task
+
+
 async def insert_new(
     session: AsyncSession,
     table: Table,
@@ -79,25 +100,42 @@ async def insert_new(
     *,
     row_security: bool = False,
 ) -> set[Any]:
-    """Insert the rows whose ``key`` is not stored yet; return the keys inserted.
+    """Insert the rows whose ``key`` is not stored yet; return the keys inserted."""
+    pending = await start_insert_new(session, table, columns, rows, key, row_security=row_security)
+    return await pending.wait()
+
+
+async def start_insert_new(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    key: str = "id",
+    *,
+    row_security: bool = False,
+) -> PendingInsert:
+    """Start inserting the rows whose ``key`` is not stored yet.
 
     ``rows`` are tuples of Python values in ``columns`` order (as the ORM would take them);
     they must carry every column of ``table`` except server defaults and must not repeat a key.
-    The bulk path of each backend, in the session's transaction:
+    Returns once the stored keys are known, with the write handed to the driver: the caller
+    can compute its answer from :attr:`PendingInsert.new` while the database works, then
+    ``await`` :meth:`PendingInsert.wait`. The bulk path of each backend, in the session's
+    transaction:
 
     * PostgreSQL (``COPY_MIN_ROWS`` rows or more): one lookup of the keys already stored, then
-      the new rows straight into the table with ``COPY`` (asyncpg's binary format) under a
-      savepoint. If a concurrent transaction stored one of the keys meanwhile (unique
-      violation), the savepoint is rolled back and the rows go through a temporary table and
-      one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, which is race-free. With
-      ``row_security`` (the transaction runs under row-level security, which refuses
-      ``COPY FROM``) they go that way at once.
+      the new rows straight into the table with ``COPY`` (asyncpg's binary format, rows
+      encoded as they stream) under a savepoint. If a concurrent transaction stored one of the
+      keys meanwhile (unique violation), the savepoint is rolled back and the rows go through
+      a temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``,
+      which is race-free. With ``row_security`` (the transaction runs under row-level
+      security, which refuses ``COPY FROM``) they go that way at once.
     * SQLite, whose write transactions are serialised (``BEGIN IMMEDIATE``): look up which keys
-      exist and ``executemany`` the rest on the driver connection.
+      exist and ``executemany`` the rest on the driver connection (in its thread).
     * Small batches on PostgreSQL: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``.
     """
     if not rows:
-        return set()
+        return PendingInsert(set())
     connection = await session.connection()
     dialect = connection.dialect
     position = list(columns).index(key)
@@ -108,11 +146,11 @@ async def insert_new(
         for start in range(0, len(rows), _CHUNK):
             chunk = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _CHUNK]]
             inserted.update((await connection.execute(stmt, chunk)).scalars())
-        return inserted
-    encode = row_encoder(table, columns, dialect)
-    encoded = [encode(row) for row in rows]
-    # Keys as the database holds them (e.g. UUID text on SQLite) -> the caller's keys.
-    original = {enc[position]: row[position] for enc, row in zip(encoded, rows, strict=True)}
+        return PendingInsert(inserted)
+    # Keys as the database holds them (e.g. UUID text on SQLite).
+    process_key = table.c[key].type._cached_bind_processor(dialect)
+    keys = [row[position] for row in rows]
+    stored_keys = keys if process_key is None else [process_key(k) for k in keys]
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     prep = dialect.identifier_preparer
@@ -121,29 +159,65 @@ async def insert_new(
     quoted_key = prep.quote(key)
     if dialect.name == "postgresql":
         key_type = table.c[key].type.compile(dialect=dialect)
-        existing = await _pg_existing(raw, name, quoted_key, key_type, list(original))
-        new = [enc for enc in encoded if enc[position] not in existing]
-        if not new:
-            return set()
-        stored = await _pg_copy_new(
-            raw, table, columns, new, position, quoted_key, column_list, name, row_security
+        existing = await _pg_existing(raw, name, quoted_key, key_type, stored_keys)
+    else:
+        existing = set()
+        for start in range(0, len(stored_keys), _LOOKUP_CHUNK):
+            chunk = stored_keys[start : start + _LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            cursor = await raw.execute(
+                f"SELECT {quoted_key} FROM {name} WHERE {quoted_key} IN ({marks})", chunk
+            )
+            existing.update(r[0] for r in await cursor.fetchall())
+            await cursor.close()
+    if existing:
+        new_rows = [r for r, k in zip(rows, stored_keys, strict=True) if k not in existing]
+    else:
+        new_rows = list(rows)
+    new = {row[position] for row in new_rows}
+    if not new_rows:
+        return PendingInsert(new)
+    encode = row_encoder(table, columns, dialect)
+
+    def records() -> Iterator[tuple[Any, ...]]:
+        return map(encode, new_rows)
+
+    if dialect.name == "postgresql":
+        write: Awaitable[set[Any]] = _pg_copy_new(
+            raw,
+            table,
+            columns,
+            records,
+            quoted_key,
+            column_list,
+            name,
+            row_security,
+            new,
+            process_key,
         )
-        return {original[k] for k in stored}
-    existing = set()
-    keys = list(original)
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[start : start + _LOOKUP_CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        cursor = await raw.execute(
-            f"SELECT {quoted_key} FROM {name} WHERE {quoted_key} IN ({marks})", chunk
-        )
-        existing.update(r[0] for r in await cursor.fetchall())
-        await cursor.close()
-    new = [enc for enc in encoded if enc[position] not in existing]
-    if new:
+    else:
         marks = ", ".join("?" * len(columns))
-        await raw.executemany(f"INSERT INTO {name} ({column_list}) VALUES ({marks})", new)
-    return {original[enc[position]] for enc in new}
+        sql = f"INSERT INTO {name} ({column_list}) VALUES ({marks})"
+
+        async def _executemany() -> set[Any]:
+            # A bigger page cache while inserting: each row lands at random places in the
+            # key and text indexes, and with the default 2 MB the dirty pages spill to the WAL
+            # and are read back before the commit (a third to a half of the insert's time at
+            # 100,000+ rows). Set back afterwards: pages still dirty stay until the commit.
+            cursor = await raw.execute("PRAGMA cache_size")
+            (previous,) = await cursor.fetchone()
+            await cursor.close()
+            await raw.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
+            try:
+                await raw.executemany(sql, records())
+            finally:
+                await raw.execute(f"PRAGMA cache_size = {int(previous)}")
+            return new
+
+        write = _executemany()
+    task = asyncio.ensure_future(write)
+    await asyncio.sleep(0)  # the write's first step runs: the driver has its statement
+    return PendingInsert(new, task)
 
 
 async def _pg_existing(
@@ -158,37 +232,39 @@ async def _pg_copy_new(
     raw: Any,
     table: Table,
     columns: Sequence[str],
-    records: list[tuple[Any, ...]],
-    position: int,
+    records: Callable[[], Iterator[tuple[Any, ...]]],
     quoted_key: str,
     column_list: str,
     name: str,
     row_security: bool,
-) -> list[Any]:
-    """COPY ``records`` (none of whose keys was stored a moment ago) into ``table``."""
+    new: set[Any],
+    process_key: Callable[[Any], Any] | None,
+) -> set[Any]:
+    """COPY the new rows (none of whose keys was stored a moment ago) into ``table``."""
     import asyncpg
 
     if not row_security:
         await raw.execute("SAVEPOINT evalledger_copy")
         try:
             await raw.copy_records_to_table(
-                table.name, schema_name=table.schema, records=records, columns=list(columns)
+                table.name, schema_name=table.schema, records=records(), columns=list(columns)
             )
         except asyncpg.UniqueViolationError:
             # A concurrent writer stored one of these keys after our lookup.
             await raw.execute("ROLLBACK TO SAVEPOINT evalledger_copy")
         else:
             await raw.execute("RELEASE SAVEPOINT evalledger_copy")
-            return [record[position] for record in records]
+            return new
     # The race-free way: stage, then insert what is still new.
     staging = f"_stage_{table.name}"
     await raw.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {name}) ON COMMIT DELETE ROWS"
     )
-    await raw.copy_records_to_table(staging, records=records, columns=list(columns))
+    await raw.copy_records_to_table(staging, records=records(), columns=list(columns))
     stored = await raw.fetch(
         f"INSERT INTO {name} ({column_list}) SELECT {column_list} FROM {staging} "
         f"ON CONFLICT ({quoted_key}) DO NOTHING RETURNING {quoted_key}"
     )
     await raw.execute(f"TRUNCATE {staging}")  # a second batch in this transaction
-    return [r[0] for r in stored]
+    back = {k if process_key is None else process_key(k): k for k in new}
+    return {back[r[0]] for r in stored}
