@@ -1,4 +1,4 @@
-"""Request shapes of the agent-metrics domain, without a database."""
+"""Request shapes and helpers of the agent-metrics domain, without a database."""
 
 from __future__ import annotations
 
@@ -22,3 +22,24 @@ def test_custody_number_fields_refuse_booleans() -> None:
         (error,) = caught.value.errors()
         assert error["loc"] == (name,) and "not true/false" in error["msg"]
     assert BatchResultIn.model_validate({"agent_type": "a", "passed": False, "score": 1}).score == 1
+
+
+def test_gc_paused_restores_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from evalledger.agents.batch import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # nested (or an interleaved batch): the inner one leaves it off
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # the caller turned it off: left off
+    finally:
+        gc.enable()

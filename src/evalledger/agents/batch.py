@@ -11,9 +11,11 @@ nothing.
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +70,25 @@ _AGENT, _PASSED, _XP, _LEARNING, _TESTED_AT = (
 )
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a CPU-bound stretch of a batch.
+
+    A batch allocates several container objects per result and keeps them all alive until it
+    ends, so the collector's full passes (triggered by the allocation count) scan a growing
+    heap and free nothing: 10-30% of a 5,000-result batch in process. Reference counting still
+    frees everything as usual. The collector is turned back on only if it was on at entry
+    (interleaved batches and callers that disabled it themselves are left as they were).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 async def record_batch(
     uow: UnitOfWork,
     items: Sequence[BatchResultIn],
@@ -85,10 +106,49 @@ async def record_batch(
                     f"result id {rid} appears twice in the batch", field=f"results.{index}.id"
                 )
             seen.add(rid)
+    with gc_paused():
+        rows = _rows(items, ids, agents, uow.project_id, rules, now)
+        pending = await start_insert_new(
+            uow.session, results, COLUMNS, rows, row_security=uow.db.row_security
+        )
+        try:
+            # While the database stores the rows: the answer, from the keys being inserted.
+            answer = await _answer(items, ids, rows, agents, pending.new, rules, now)
+        finally:
+            inserted = await pending.wait()
+    if inserted != pending.new:  # a concurrent writer stored some of these ids meanwhile
+        answer = await _answer(items, ids, rows, agents, inserted, rules, now)
+    if answer.duplicates:
+        await _check_duplicates_are_ours(
+            uow, items, ids, {rid for rid in ids if rid not in inserted}
+        )
+    await repo.set_many(answer.changed)  # one statement for every agent of the batch
+    uow.audit(
+        "custody_test_batch",
+        ids[0] if ids else "-",
+        "create",
+        {"results": len(items), "recorded": len(inserted), "duplicates": answer.duplicates},
+    )
+    return BatchRecorded(
+        recorded=len(inserted),
+        duplicates=answer.duplicates,
+        results=answer.results,
+        agents=answer.metrics,
+    )
+
+
+def _rows(
+    items: Sequence[BatchResultIn],
+    ids: Sequence[uuid.UUID],
+    agents: Mapping[str, Any],
+    project_id: uuid.UUID,
+    rules: progression.ProgressionRules,
+    now: Any,
+) -> list[tuple[Any, ...]]:
+    """The result rows, as tuples in :data:`COLUMNS` order."""
     # Each agent's difficulty and epoch as the batch found them (results without a difficulty
     # are tested at the agent's current one, as when recorded one by one before the batch).
     found = {name: (a["current_difficulty"], a["epoch"]) for name, a in agents.items()}
-    project_id = uow.project_id
     default_xp = progression.default_xp_award
     rows: list[tuple[Any, ...]] = []
     append = rows.append
@@ -124,33 +184,7 @@ async def record_batch(
                 now,
             )
         )
-    pending = await start_insert_new(
-        uow.session, results, COLUMNS, rows, row_security=uow.db.row_security
-    )
-    try:
-        # While the database stores the rows: the answer, from the keys being inserted.
-        answer = await _answer(items, ids, rows, agents, pending.new, rules, now)
-    finally:
-        inserted = await pending.wait()
-    if inserted != pending.new:  # a concurrent writer stored some of these ids meanwhile
-        answer = await _answer(items, ids, rows, agents, inserted, rules, now)
-    if answer.duplicates:
-        await _check_duplicates_are_ours(
-            uow, items, ids, {rid for rid in ids if rid not in inserted}
-        )
-    await repo.set_many(answer.changed)  # one statement for every agent of the batch
-    uow.audit(
-        "custody_test_batch",
-        ids[0] if ids else "-",
-        "create",
-        {"results": len(items), "recorded": len(inserted), "duplicates": answer.duplicates},
-    )
-    return BatchRecorded(
-        recorded=len(inserted),
-        duplicates=answer.duplicates,
-        results=answer.results,
-        agents=answer.metrics,
-    )
+    return rows
 
 
 @dataclass
