@@ -202,16 +202,16 @@ async def start_insert_new(
         async def _executemany() -> set[Any]:
             # A bigger page cache while inserting: each row lands at random places in the
             # key and text indexes, and with the default 2 MB the dirty pages spill to the WAL
-            # and are read back before the commit (a third to a half of the insert's time at
+            # and are read back before the commit (about a third of the insert's time at
             # 100,000+ rows). Set back afterwards: pages still dirty stay until the commit.
             cursor = await raw.execute("PRAGMA cache_size")
             (previous,) = await cursor.fetchone()
             await cursor.close()
-            await raw.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
+            await (await raw.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")).close()
             try:
-                await raw.executemany(sql, records())
+                await (await raw.executemany(sql, records())).close()
             finally:
-                await raw.execute(f"PRAGMA cache_size = {int(previous)}")
+                await (await raw.execute(f"PRAGMA cache_size = {int(previous)}")).close()
             return new
 
         write = _executemany()
