@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 
 from evalledger.agents import progression
+from evalledger.agents.schemas import CustodyTestIn
+from evalledger.config import Settings
+from evalledger.db import dialect
+from evalledger.db.dialect import COPY_MIN_ROWS
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 
@@ -120,3 +125,93 @@ async def test_batch_over_rest(api: httpx.AsyncClient) -> None:
     assert r.status_code == 422 and "score" in str(r.json()["detail"][0]["loc"])
     r = await api.post("/api/v1/custody-tests:batch", json={"results": _results(10_001, ["g"])})
     assert r.status_code == 422
+
+
+async def _ledger_for(seeded: Ledger, settings: Settings, row_security: bool) -> Ledger:
+    if row_security == seeded.db.row_security:
+        return seeded
+    return await Ledger.open(settings=settings.model_copy(update={"pg_row_security": row_security}))
+
+
+@pytest.mark.parametrize("row_security", [True, False])
+async def test_bulk_path_stores_what_one_by_one_stores(
+    seeded: Ledger, settings: Settings, backend: str, row_security: bool
+) -> None:
+    """Past COPY_MIN_ROWS a batch takes each backend's bulk path (PostgreSQL: COPY into the
+    table, or through a staging table under row security; SQLite: the driver's executemany),
+    with values encoded by the column types: the stored cells equal the ORM path's."""
+    if backend != "postgres" and not row_security:
+        pytest.skip("row security is PostgreSQL's")
+    ledger = await _ledger_for(seeded, settings, row_security)
+    try:
+        extra: dict[str, object] = {
+            "timestamp": datetime(2026, 3, 1, 12, tzinfo=timezone(timedelta(hours=2))).isoformat(),
+            "ai_responses": {"a": [1, 2.5, None], "é": "ü"},
+            "evaluation": [1, "x"],
+            "explainability_data": None,
+            "scenario": "s",
+            "threshold": 0.5,
+            "duration": 1.5,
+            "test_difficulty": "expert",
+            "learning_score_awarded": 0.25,
+            "test_category": "reasoning",
+        }
+        items = _results(COPY_MIN_ROWS + 50, ["guardian", "imperium"])
+        items[0].update(extra, test_id="bulk-1")
+        out = await ledger.record_custody_tests(items)
+        assert (out.recorded, out.duplicates) == (len(items), 0)
+        await ledger.update_custody_test_result(
+            "guardian",
+            CustodyTestIn.model_validate(
+                {
+                    **extra,
+                    "test_id": "single-1",
+                    "passed": items[0]["passed"],
+                    "score": items[0]["score"],
+                    "xp_awarded": items[0]["xp_awarded"],
+                }
+            ),
+        )
+        sql = "SELECT * FROM custody_test_results WHERE test_id IN ('bulk-1', 'single-1')"
+        async with ledger.db.engine.connect() as conn:  # raw driver values, no policies
+            result = await conn.exec_driver_sql(sql + " ORDER BY test_id")
+            names = list(result.keys())
+            bulk, single = (dict(zip(names, row, strict=True)) for row in result.all())
+        for column in ("id", "test_id", "created_at", "updated_at"):
+            del bulk[column], single[column]
+        assert bulk == single
+        # Retried: nothing twice, counters unmoved.
+        before = await ledger.get_custody_metrics("imperium")
+        again = await ledger.record_custody_tests(items)
+        assert (again.recorded, again.duplicates) == (0, len(items))
+        assert await ledger.get_custody_metrics("imperium") == before
+    finally:
+        if ledger is not seeded:
+            await ledger.close()
+
+
+async def test_copy_falls_back_when_an_id_is_stored_after_the_lookup(
+    seeded: Ledger, settings: Settings, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concurrent writer can store an id between the lookup and the COPY: the COPY's
+    unique violation rolls back to its savepoint and the race-free INSERT ... ON CONFLICT
+    path decides, so the answer and the counters stay exact."""
+    if backend != "postgres":
+        pytest.skip("COPY is PostgreSQL's")
+    ledger = await _ledger_for(seeded, settings, row_security=False)
+    try:
+        items = _results(COPY_MIN_ROWS, ["sandbox"])
+        await ledger.record_custody_tests(items)
+
+        async def sees_nothing(*args: object) -> set[object]:
+            return set()
+
+        monkeypatch.setattr(dialect, "_pg_existing", sees_nothing)
+        mixed = items[:100] + _results(COPY_MIN_ROWS, ["sandbox"])
+        out = await ledger.record_custody_tests(mixed)
+        assert (out.recorded, out.duplicates) == (COPY_MIN_ROWS, 100)
+        assert [r.duplicate for r in out.results] == [True] * 100 + [False] * COPY_MIN_ROWS
+        metrics = await ledger.get_custody_metrics("sandbox")
+        assert metrics.total_tests_given == 2 * COPY_MIN_ROWS
+    finally:
+        await ledger.close()

@@ -177,3 +177,47 @@ def test_learning_rates_sum_to_one(s0: int, f0: int, ds: int, df: int, delta: fl
         assert abs(out["success_rate"] + out["failure_rate"] - 1.0) < 1e-9
     else:
         assert out["success_rate"] == out["failure_rate"] == 0.0
+
+
+_instants = st.one_of(
+    st.none(),
+    st.integers(0, 10**6).map(lambda s: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=s)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(0, 1000), st.floats(0, 1000), _instants),
+        max_size=60,
+    ),
+    st.sampled_from([*p.DIFFICULTY_LADDER, "unknown"]),
+    st.integers(0, 5),
+    st.integers(0, 5),
+    st.integers(1, 4),
+    st.integers(1, 4),
+)
+def test_fold_tests_equals_apply_tests(
+    results: list[tuple[bool, int, float, datetime | None]],
+    difficulty: str,
+    successes: int,
+    failures: int,
+    promote: int,
+    demote: int,
+) -> None:
+    """The batch path's fast fold is the one-by-one rules, from any starting state."""
+    rules = p.ProgressionRules(promote_after=promote, demote_after=demote)
+    start = p.CustodyState(
+        total_tests_given=7,
+        total_tests_passed=4,
+        total_tests_failed=3,
+        consecutive_successes=successes,
+        consecutive_failures=failures,
+        xp=120,
+        custody_xp=80,
+        learning_score=0.5,
+        current_difficulty=difficulty,
+        last_test_date=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    outcomes = [p.TestOutcome(ok, xp, ls, at) for ok, xp, ls, at in results]
+    assert p.fold_tests(start, results, rules) == p.apply_tests(start, outcomes, rules)

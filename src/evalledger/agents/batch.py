@@ -10,9 +10,13 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,51 +29,64 @@ from evalledger.agents.schemas import (
     BatchResultOut,
     CustodyMetrics,
 )
-from evalledger.db.dialect import insert_new
+from evalledger.db.dialect import start_insert_new
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
 
-#: Rows per INSERT statement (SQLAlchemy splits further under the driver's parameter limit).
+#: Rows per duplicate-owner lookup.
 INSERT_CHUNK = 1000
+#: Answers built between two yields to the event loop (while the rows are being written).
+_YIELD_EVERY = 1000
+
+#: The columns a batch writes, in the order of the row tuples built below.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "project_id",
+    "ai_type",
+    "test_id",
+    "test_category",
+    "test_difficulty",
+    "test_type",
+    "passed",
+    "score",
+    "xp_awarded",
+    "learning_score_awarded",
+    "duration",
+    "tested_at",
+    "agent_epoch",
+    "ai_responses",
+    "explainability_data",
+    "evaluation",
+    "threshold",
+    "scenario",
+    "ai_response",
+    "created_at",
+    "updated_at",
+)
+_AGENT, _PASSED, _XP, _LEARNING, _TESTED_AT = (
+    COLUMNS.index(c)
+    for c in ("ai_type", "passed", "xp_awarded", "learning_score_awarded", "tested_at")
+)
 
 
-def _row(
-    item: BatchResultIn,
-    result_id: uuid.UUID,
-    project_id: uuid.UUID,
-    agent: Mapping[Any, Any],
-    rules: progression.ProgressionRules,
-    now: Any,
-) -> dict[str, Any]:
-    difficulty = item.test_difficulty or agent["current_difficulty"]
-    xp = item.xp_awarded
-    if xp is None:
-        xp = progression.default_xp_award(item.passed, item.score, difficulty, rules)
-    return {
-        "id": result_id,
-        "project_id": project_id,
-        "ai_type": item.agent_type,
-        "test_id": item.test_id or str(result_id),
-        "test_category": item.test_category,
-        "test_difficulty": difficulty,
-        "test_type": item.test_type,
-        "passed": item.passed,
-        "score": item.score,
-        "xp_awarded": xp,
-        "learning_score_awarded": item.learning_score_awarded,
-        "duration": item.duration,
-        "tested_at": item.timestamp,
-        "agent_epoch": agent["epoch"],
-        "ai_responses": item.ai_responses,
-        "explainability_data": item.explainability_data,
-        "evaluation": item.evaluation,
-        "threshold": item.threshold,
-        "scenario": item.scenario,
-        "ai_response": item.ai_response,
-        "created_at": now,
-        "updated_at": now,
-    }
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a CPU-bound stretch of a batch.
+
+    A batch allocates several container objects per result and keeps them all alive until it
+    ends, so the collector's full passes (triggered by the allocation count) scan a growing
+    heap and free nothing: 10-30% of a 5,000-result batch in process. Reference counting still
+    frees everything as usual. The collector is turned back on only if it was on at entry
+    (interleaved batches and callers that disabled it themselves are left as they were).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def record_batch(
@@ -81,61 +98,147 @@ async def record_batch(
     agents = await repo.lock_many([i.agent_type for i in items])
     now = utcnow()
     ids = [i.id or uuid.uuid4() for i in items]
-    seen: set[uuid.UUID] = set()
-    for index, rid in enumerate(ids):
-        if rid in seen:
-            raise ValidationFailed(
-                f"result id {rid} appears twice in the batch", field=f"results.{index}.id"
-            )
-        seen.add(rid)
-    rows = [
-        _row(item, rid, uow.project_id, agents[item.agent_type], rules, now)
-        for item, rid in zip(items, ids, strict=True)
-    ]
-    inserted = await insert_new(uow.session, results, rows)
-    duplicates = [rid for rid in ids if rid not in inserted]
-    if duplicates:
-        await _check_duplicates_are_ours(uow, items, ids, set(duplicates))
-
-    per_agent: dict[str, list[progression.TestOutcome]] = defaultdict(list)
-    for row in rows:
-        if row["id"] in inserted:
-            per_agent[row["ai_type"]].append(
-                progression.TestOutcome(
-                    passed=row["passed"],
-                    xp_awarded=row["xp_awarded"],
-                    learning_score_awarded=row["learning_score_awarded"],
-                    tested_at=row["tested_at"] or now,
+    if len(set(ids)) != len(ids):
+        seen: set[uuid.UUID] = set()
+        for index, rid in enumerate(ids):
+            if rid in seen:
+                raise ValidationFailed(
+                    f"result id {rid} appears twice in the batch", field=f"results.{index}.id"
                 )
+            seen.add(rid)
+    with gc_paused():
+        rows = _rows(items, ids, agents, uow.project_id, rules, now)
+        pending = await start_insert_new(
+            uow.session, results, COLUMNS, rows, row_security=uow.db.row_security
+        )
+        try:
+            # While the database stores the rows: the answer, from the keys being inserted.
+            answer = await _answer(items, ids, rows, agents, pending.new, rules, now)
+        finally:
+            inserted = await pending.wait()
+    if inserted != pending.new:  # a concurrent writer stored some of these ids meanwhile
+        answer = await _answer(items, ids, rows, agents, inserted, rules, now)
+    if answer.duplicates:
+        await _check_duplicates_are_ours(
+            uow, items, ids, {rid for rid in ids if rid not in inserted}
+        )
+    await repo.set_many(answer.changed)  # one statement for every agent of the batch
+    uow.audit(
+        "custody_test_batch",
+        ids[0] if ids else "-",
+        "create",
+        {"results": len(items), "recorded": len(inserted), "duplicates": answer.duplicates},
+    )
+    return BatchRecorded(
+        recorded=len(inserted),
+        duplicates=answer.duplicates,
+        results=answer.results,
+        agents=answer.metrics,
+    )
+
+
+def _rows(
+    items: Sequence[BatchResultIn],
+    ids: Sequence[uuid.UUID],
+    agents: Mapping[str, Any],
+    project_id: uuid.UUID,
+    rules: progression.ProgressionRules,
+    now: Any,
+) -> list[tuple[Any, ...]]:
+    """The result rows, as tuples in :data:`COLUMNS` order."""
+    # Each agent's difficulty and epoch as the batch found them (results without a difficulty
+    # are tested at the agent's current one, as when recorded one by one before the batch).
+    found = {name: (a["current_difficulty"], a["epoch"]) for name, a in agents.items()}
+    default_xp = progression.default_xp_award
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for item, rid in zip(items, ids, strict=True):
+        current, epoch = found[item.agent_type]
+        difficulty = item.test_difficulty or current
+        xp = item.xp_awarded
+        if xp is None:
+            xp = default_xp(item.passed, item.score, difficulty, rules)
+        append(
+            (
+                rid,
+                project_id,
+                item.agent_type,
+                item.test_id or str(rid),
+                item.test_category,
+                difficulty,
+                item.test_type,
+                item.passed,
+                item.score,
+                xp,
+                item.learning_score_awarded,
+                item.duration,
+                item.timestamp,
+                epoch,
+                item.ai_responses,
+                item.explainability_data,
+                item.evaluation,
+                item.threshold,
+                item.scenario,
+                item.ai_response,
+                now,
+                now,
             )
+        )
+    return rows
+
+
+@dataclass
+class _Answer:
+    changed: dict[str, dict[str, Any]]
+    metrics: dict[str, CustodyMetrics]
+    results: list[BatchResultOut]
+    duplicates: int
+
+
+async def _answer(
+    items: Sequence[BatchResultIn],
+    ids: Sequence[uuid.UUID],
+    rows: Sequence[tuple[Any, ...]],
+    agents: Mapping[str, Any],
+    inserted: set[uuid.UUID],
+    rules: progression.ProgressionRules,
+    now: Any,
+) -> _Answer:
+    """Each agent's new values and the per-result answer, given the ids inserted.
+
+    Pure computation that yields to the event loop now and then, so that the write started
+    before it keeps streaming to the database meanwhile.
+    """
+    duplicates = len(rows) - len(inserted)
+    per_agent: dict[str, list[tuple[bool, int, float, Any]]] = defaultdict(list)
+    for row in rows:
+        if not duplicates or row[0] in inserted:
+            per_agent[row[_AGENT]].append(
+                (row[_PASSED], row[_XP], row[_LEARNING], row[_TESTED_AT] or now)
+            )
+    await asyncio.sleep(0)
     metrics: dict[str, CustodyMetrics] = {}
     changed: dict[str, dict[str, Any]] = {}
     for agent_type in sorted(agents):
         agent = agents[agent_type]
         values: dict[str, Any] = dict(agent)
         if per_agent.get(agent_type):
-            state = progression.apply_tests(
+            state = progression.fold_tests(
                 progression.CustodyState.from_row(agent), per_agent[agent_type], rules
             )
             changed[agent_type] = state.derived(rules)
             values.update(changed[agent_type])
         metrics[agent_type] = CustodyMetrics.model_validate(values)
-    await repo.set_many(changed)  # one statement for every agent of the batch
-    uow.audit(
-        "custody_test_batch",
-        ids[0] if ids else "-",
-        "create",
-        {"results": len(items), "recorded": len(inserted), "duplicates": len(duplicates)},
-    )
-    return BatchRecorded(
-        recorded=len(inserted),
-        duplicates=len(duplicates),
-        results=[
+    out: list[BatchResultOut] = []
+    for start in range(0, len(items), _YIELD_EVERY):
+        await asyncio.sleep(0)
+        out.extend(
             BatchResultOut(id=rid, agent_type=item.agent_type, duplicate=rid not in inserted)
-            for item, rid in zip(items, ids, strict=True)
-        ],
-        agents=metrics,
-    )
+            for item, rid in zip(
+                items[start : start + _YIELD_EVERY], ids[start : start + _YIELD_EVERY], strict=True
+            )
+        )
+    return _Answer(changed, metrics, out, duplicates)
 
 
 async def _check_duplicates_are_ours(

@@ -6,7 +6,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalledger.agents.batch import record_batch
+from evalledger.agents.batch import gc_paused, record_batch
 from evalledger.agents.grouping import GroupRegistry
 from evalledger.agents.schemas import (
     AgentMetricsOut,
@@ -159,7 +159,8 @@ class AgentsFacade(LedgerBase):
     ) -> BatchRecorded:
         """Record many results (each names its ``agent_type``) in one transaction."""
         # One validation pass: dicts become BatchResultIn, instances are taken as they are.
-        body = BatchIn.model_validate({"results": list(results)})
+        with gc_paused():
+            body = BatchIn.model_validate({"results": list(results)})
         async with self._write() as uow:
             return await record_batch(uow, body.results)
 

@@ -11,6 +11,8 @@ from pydantic import (
     BaseModel,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -61,6 +63,10 @@ class StrictModel(RequestModel):
     ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
 
 
+#: The fields of :class:`CustodyTestIn` that take numbers (and so refuse ``true``/``false``).
+CUSTODY_NUMBER_FIELDS = ("score", "duration", "xp_awarded", "learning_score_awarded", "threshold")
+
+
 class CustodyTestIn(StrictModel):
     """One custody test result (``POST /api/agent-metrics/{agent_type}/custody-test``)."""
 
@@ -87,6 +93,16 @@ class CustodyTestIn(StrictModel):
     threshold: float | None = Field(None, allow_inf_nan=False)
     scenario: str | None = Field(None, max_length=100_000)
     ai_response: str | None = Field(None, max_length=1_000_000)
+
+    @field_validator(*CUSTODY_NUMBER_FIELDS, mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # Replaces RequestModel's every-field hook (same name, same error) with one on the
+        # number fields only: the generic hook looked up the field's annotation for every
+        # boolean it saw (``passed``), the largest single cost of validating a big batch.
+        if value is True or value is False:
+            raise ValueError("expected a number, not true/false")
+        return value
 
 
 class CustodyTestOut(BaseModel):
