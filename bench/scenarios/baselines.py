@@ -3,6 +3,11 @@
 The raw table mirrors ``custody_test_results`` column for column, with the JSON columns as
 ``text`` (asyncpg's COPY needs a binary codec for ``jsonb``), no indexes beyond the primary
 key and no counters: it is what the hardware and PostgreSQL allow, not a usable ledger.
+
+A second COPY goes into ``bench_clone_results``, created ``LIKE custody_test_results INCLUDING
+ALL`` (the real table's indexes, defaults and CHECK constraints; no foreign keys): the ceiling
+for a table that must answer the ledger's queries, to show how much of the gap between the
+batch path and the plain-table COPY is the table itself.
 """
 
 from __future__ import annotations
@@ -80,6 +85,29 @@ async def raw_asyncpg(ctx: Context) -> list[Figure]:
                 note="5000 rows per COPY",
             )
         )
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_clone_results "
+            "(LIKE custody_test_results INCLUDING ALL)"
+        )
+        await conn.execute("TRUNCATE bench_clone_results")
+        rows = raw_rows(total, 3)
+        with Timer() as t:
+            for start in range(0, total, 5000):
+                await conn.copy_records_to_table(
+                    "bench_clone_results", records=rows[start : start + 5000], columns=COLUMNS
+                )
+        figures.append(
+            rate_figure(
+                "raw.copy_indexed.postgresql",
+                "raw asyncpg copy_records_to_table, clone of custody_test_results with its indexes",
+                "postgresql",
+                total,
+                t.elapsed,
+                "rows/s",
+                note="5000 rows per COPY; no foreign keys, no counters",
+            )
+        )
+        await conn.execute("DROP TABLE bench_clone_results")
         rows = raw_rows(total, 2)
         placeholders = ", ".join(f"${i + 1}" for i in range(len(COLUMNS)))
         sql = f"INSERT INTO bench_raw_results ({', '.join(COLUMNS)}) VALUES ({placeholders})"
