@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -64,8 +65,11 @@ def import_(
     console.print("Starting assessment import...")
     console.print(f"Input file: {input_file}", soft_wrap=True)
     console.print(f"Duplicate handling: {policy}")
-    backup = run(lambda: _load(input_file))
-    console.print(f"Found {len(backup.assessments)} assessments in backup file")
+    backup = run(lambda: _open(input_file))
+    if backup.declared_total is not None:
+        console.print(f"Found {backup.declared_total} assessments in backup file")
+    else:
+        console.print("The backup file does not say how many assessments it holds")
     if backup.export_timestamp:
         console.print(f"Backup timestamp: {backup.export_timestamp}")
     with Progress(
@@ -76,7 +80,7 @@ def import_(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("import", total=len(backup.assessments))
+        task = bar.add_task("import", total=backup.declared_total)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -97,8 +101,9 @@ def import_(
         console.print(f"  - Students imported: {result.students_imported}")
 
 
-async def _load(path: Path) -> transfer.Backup:
-    return transfer.load_backup(path)
+async def _open(path: Path) -> transfer.BackupFile:
+    """The file's head only (header and students); assessments are streamed while importing."""
+    return await asyncio.to_thread(transfer.open_backup_file, path)
 
 
 def verify(

@@ -130,16 +130,19 @@ class AssessmentsFacade(LedgerBase):
 
     async def import_assessments(
         self,
-        source: str | Path | transfer.Backup,
+        source: str | Path | transfer.Backup | transfer.BackupFile,
         *,
         duplicates: DuplicatePolicy = "error",
         batch_size: int = transfer.DEFAULT_BATCH_SIZE,
         progress: transfer.Progress | None = None,
     ) -> ImportResult:
-        if isinstance(source, transfer.Backup):
+        """Import a backup: a file (streamed, memory stays flat), or a :class:`transfer.Backup`
+        already in memory."""
+        backup: transfer.Backup | transfer.BackupFile
+        if isinstance(source, transfer.Backup | transfer.BackupFile):
             backup = source
         else:
-            backup = await asyncio.to_thread(transfer.load_backup, source)
+            backup = await asyncio.to_thread(transfer.open_backup_file, source)
         return await transfer.import_backup(
             self._write, backup, policy=duplicates, batch_size=batch_size, progress=progress
         )

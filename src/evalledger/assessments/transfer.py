@@ -14,13 +14,18 @@ form, JSON values have their keys sorted, records are ordered by ``(created_at, 
 Beyond the seed's keys the document carries ``total_students`` and ``students`` (every student
 an exported assessment refers to), so an import into an empty database works.
 
-Import validates the whole file with the API's schemas before writing anything, then writes
-students and assessments in batches, each batch one transaction.
+Import streams the file (:func:`open_backup_file`, ijson): the head (header, students) is read
+first, then the assessments a batch at a time, each batch validated with the API's schemas
+and then written in one transaction, so memory stays flat however large the file is. A bad
+record fails its batch (nothing of it written; earlier batches stay committed, and a re-run
+with ``policy="skip"`` completes the import). An in-memory :class:`Backup` (validated by
+:func:`parse_backup`) goes through the same batched writer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import tempfile
@@ -32,13 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import ValidationError
+import ijson
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from evalledger.assessments.repository import (
-    AssessmentRepository,
-    EvidenceRepository,
     StudentRepository,
     assessments_t,
     evidence_t,
@@ -55,6 +59,7 @@ from evalledger.assessments.schemas import (
     StudentRecord,
 )
 from evalledger.assessments.service import parse_bound
+from evalledger.db.dialect import insert_new
 from evalledger.db.repository import id_owners, past_key
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
@@ -288,56 +293,80 @@ class Backup:
     source: str = ""
 
 
-def _describe(error: ValidationError) -> str:
+_STUDENT_LIST = TypeAdapter(list[StudentRecord])
+_ASSESSMENT_LIST = TypeAdapter(list[AssessmentRecord])
+
+
+def _ident(raw: Any) -> Any:
+    return raw.get("id") if isinstance(raw, dict) else None
+
+
+def _first_error(error: ValidationError) -> tuple[int, str]:
+    """``(index in the validated list, "field: message")`` of a list validation's first error
+    (errors come in list order, so this is the first bad record)."""
     first = error.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "record"
-    return f"{loc}: {first['msg']}"
+    index, *loc = first["loc"]
+    return int(index), f"{'.'.join(str(p) for p in loc) or 'record'}: {first['msg']}"
 
 
-def parse_backup(document: Any, source: str = "") -> Backup:
-    """Validate a backup document (already parsed JSON), naming the first bad record."""
-    if not isinstance(document, dict) or not isinstance(document.get("assessments"), list):
+def validate_students(raw: list[Any], offset: int = 0) -> list[StudentRecord]:
+    """Validate student records (one list validation, not one call per record)."""
+    try:
+        return _STUDENT_LIST.validate_python(raw)
+    except ValidationError as exc:
+        i, detail = _first_error(exc)
         raise ValidationFailed(
-            f"{source or 'input'} is not an assessments backup: expected an object with an "
-            "'assessments' list",
+            f"student record {offset + i} (id {_ident(raw[i])}): {detail}", field="students"
+        ) from None
+
+
+def validate_assessments(raw: list[Any], offset: int = 0) -> list[AssessmentRecord]:
+    """Validate one batch of assessment records; ``offset`` is the first one's index in the
+    file, so that errors name the record as the file numbers it."""
+    try:
+        records = _ASSESSMENT_LIST.validate_python(raw)
+    except ValidationError as exc:
+        i, detail = _first_error(exc)
+        raise ValidationFailed(
+            f"assessment record {offset + i} (id {_ident(raw[i])}): {detail}",
             field="assessments",
-        )
-    raw_students = document.get("students") or []
-    if not isinstance(raw_students, list):
-        raise ValidationFailed("'students' must be a list", field="students")
-    students: list[StudentRecord] = []
-    for i, raw in enumerate(raw_students):
-        try:
-            students.append(StudentRecord.model_validate(raw))
-        except ValidationError as exc:
-            ident = raw.get("id") if isinstance(raw, dict) else None
-            raise ValidationFailed(
-                f"student record {i} (id {ident}): {_describe(exc)}", field="students"
-            ) from None
-    assessments: list[AssessmentRecord] = []
+        ) from None
     seen: set[uuid.UUID] = set()
-    for i, raw in enumerate(document["assessments"]):
-        ident = raw.get("id") if isinstance(raw, dict) else None
-        try:
-            record = AssessmentRecord.model_validate(raw)
-        except ValidationError as exc:
-            raise ValidationFailed(
-                f"assessment record {i} (id {ident}): {_describe(exc)}", field="assessments"
-            ) from None
+    for i, record in enumerate(records):
+        ident = _ident(raw[i])
         if record.id in seen:
             raise ValidationFailed(
-                f"assessment record {i} (id {ident}): id appears twice in the file",
+                f"assessment record {offset + i} (id {ident}): id appears twice in the file",
                 field="assessments",
             )
         seen.add(record.id)
         for j, ev in enumerate(record.evidence):
             if ev.assessment_id != record.id:
                 raise ValidationFailed(
-                    f"assessment record {i} (id {ident}): evidence {j} (id {ev.id}) names "
-                    f"assessment {ev.assessment_id}",
+                    f"assessment record {offset + i} (id {ident}): evidence {j} (id {ev.id}) "
+                    f"names assessment {ev.assessment_id}",
                     field="assessments",
                 )
-        assessments.append(record)
+    return records
+
+
+def _not_a_backup(source: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{source or 'input'} is not an assessments backup: expected an object with an "
+        "'assessments' list",
+        field="assessments",
+    )
+
+
+def parse_backup(document: Any, source: str = "") -> Backup:
+    """Validate a backup document (already parsed JSON), naming the first bad record."""
+    if not isinstance(document, dict) or not isinstance(document.get("assessments"), list):
+        raise _not_a_backup(source)
+    raw_students = document.get("students") or []
+    if not isinstance(raw_students, list):
+        raise ValidationFailed("'students' must be a list", field="students")
+    students = validate_students(raw_students)
+    assessments = validate_assessments(document["assessments"])
     stamp_value = document.get("export_timestamp")
     return Backup(
         assessments=assessments,
@@ -347,8 +376,14 @@ def parse_backup(document: Any, source: str = "") -> Backup:
     )
 
 
+def _not_json(path: Path, detail: Any) -> ValidationFailed:
+    return ValidationFailed(f"input file {path} is not valid JSON: {detail}", field="input")
+
+
 def load_backup(path: str | Path) -> Backup:
-    """Read and validate a backup file (nothing is written)."""
+    """Read and validate a whole backup file into memory (nothing is written).
+
+    For files of any size prefer :func:`open_backup_file`, which streams."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as fh:
@@ -356,12 +391,111 @@ def load_backup(path: str | Path) -> Backup:
     except FileNotFoundError:
         raise ValidationFailed(f"input file {path} does not exist", field="input") from None
     except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"input file {path} is not valid JSON: {exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}",
-            field="input",
-        ) from None
+        raise _not_json(path, f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     return parse_backup(document, str(path))
+
+
+@dataclass
+class BackupFile:
+    """A backup file opened for a streamed import (:func:`open_backup_file`).
+
+    Only the document's head is read: the keys before the ``assessments`` list (the header
+    and, in evalledger's own exports, ``students``). The assessments are read afterwards, a
+    batch at a time (:meth:`assessment_batches`), so memory does not grow with the file.
+    """
+
+    path: Path
+    export_timestamp: str | None = None
+    #: ``total_assessments`` as the file declares it (None if it does not, or says nonsense).
+    declared_total: int | None = None
+    students: list[StudentRecord] = field(default_factory=list)
+
+    def assessment_batches(self, size: int) -> Iterator[tuple[int, list[AssessmentRecord]]]:
+        """``(index of the first record, validated records)``, ``size`` records at a time."""
+        with self.path.open("rb") as fh:
+            items = ijson.items(fh, "assessments.item", use_float=True)
+            offset = 0
+            while True:
+                try:
+                    raw = list(itertools.islice(items, size))
+                except ijson.JSONError as exc:
+                    raise _not_json(self.path, exc) from None
+                if not raw:
+                    return
+                yield offset, validate_assessments(raw, offset)
+                offset += len(raw)
+
+
+def _top_level(path: Path, fh: IO[bytes]) -> Iterator[tuple[str, Any]]:
+    """``(key, value)`` of the document's top-level keys, up to the ``assessments`` key,
+    whose value is not read (it is yielded as ``...`` when it is a list)."""
+    events = ijson.parse(fh, use_float=True)
+    try:
+        first = next(events, None)
+        if first is None or first[1] != "start_map":
+            raise _not_a_backup(str(path))
+        key: str | None = None
+        builder: ijson.ObjectBuilder | None = None
+        for prefix, event, value in events:
+            if prefix == "" and event in ("map_key", "end_map"):
+                if builder is not None and key is not None:
+                    yield key, builder.value
+                key, builder = value, None
+                if event == "end_map":
+                    return
+                continue
+            if prefix == "assessments" and builder is None:
+                if event != "start_array":
+                    raise _not_a_backup(str(path))
+                yield "assessments", ...
+                return
+            if builder is None:
+                builder = ijson.ObjectBuilder()
+            builder.event(event, value)
+    except ijson.JSONError as exc:
+        raise _not_json(path, exc) from None
+
+
+def _read_students(path: Path, value: Any) -> list[StudentRecord]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationFailed("'students' must be a list", field="students")
+    return validate_students(value)
+
+
+def open_backup_file(path: str | Path) -> BackupFile:  # runs in a thread
+    """Read a backup file's head: header values and students (see :class:`BackupFile`).
+
+    Students listed *after* the assessments (evalledger writes them before) are found with
+    one extra pass over the file, which builds nothing but the students list.
+    """
+    path = Path(path)
+    head: dict[str, Any] = {}
+    try:
+        with path.open("rb") as fh:
+            for key, value in _top_level(path, fh):
+                head[key] = value
+    except FileNotFoundError:
+        raise ValidationFailed(f"input file {path} does not exist", field="input") from None
+    if "assessments" not in head:
+        raise _not_a_backup(str(path))
+    backup = BackupFile(path)
+    if "students" in head:
+        backup.students = _read_students(path, head["students"])
+    else:
+        with path.open("rb") as fh:
+            try:
+                value = next(ijson.items(fh, "students", use_float=True), None)
+            except ijson.JSONError as exc:
+                raise _not_json(path, exc) from None
+        backup.students = _read_students(path, value)
+    stamp_value = head.get("export_timestamp")
+    backup.export_timestamp = str(stamp_value) if stamp_value is not None else None
+    total = head.get("total_assessments")
+    if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+        backup.declared_total = total
+    return backup
 
 
 def _batches(items: list[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
@@ -376,22 +510,26 @@ OpenUnit = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 async def _import_students(
     uow: UnitOfWork, batch: list[StudentRecord], policy: DuplicatePolicy
 ) -> int:
-    repo = StudentRepository(uow)
     owners = await id_owners(uow, students_t, [s.id for s in batch])
     for s in batch:
         if s.id in owners and owners[s.id] != uow.project_id:
             raise ConflictError(f"student {s.id} belongs to another project", field="students")
     new = [s for s in batch if s.id not in owners]
-    await repo.bulk_insert(
-        {
-            "id": s.id,
-            "name": s.name,
-            "external_id": s.external_id,
-            "metadata": s.metadata,
-            "created_at": s.created_at,
-            "updated_at": s.updated_at,
-        }
-        for s in new
+    await insert_new(
+        uow.session,
+        students_t,
+        [
+            {
+                "id": s.id,
+                "project_id": uow.project_id,
+                "name": s.name,
+                "external_id": s.external_id,
+                "metadata": s.metadata,
+                "created_at": s.created_at,
+                "updated_at": s.updated_at,
+            }
+            for s in new
+        ],
     )
     if policy == "update":
         for s in batch:
@@ -407,8 +545,7 @@ async def _import_students(
                         updated_at=s.updated_at,
                     )
                 )
-    for s in new:
-        uow.audit("student", s.id, "import", {"name": s.name})
+    await uow.audit_many("student", "import", [(s.id, {"name": s.name}) for s in new])
     return len(new)
 
 
@@ -432,11 +569,15 @@ async def _import_assessments(
     offset: int,
     batch: list[AssessmentRecord],
     policy: DuplicatePolicy,
+    known_students: set[uuid.UUID] | None = None,
 ) -> tuple[int, int, int]:
-    """One batch; returns ``(imported, skipped, updated)``."""
-    repo = AssessmentRepository(uow)
+    """One batch; returns ``(imported, skipped, updated)``.
+
+    ``known_students``: student ids of this project already seen to exist during this import
+    (looked up once, not once per batch); the foreign key still guards every row.
+    """
     index = {r.id: offset + i for i, r in enumerate(batch)}
-    owners = await repo.owners([r.id for r in batch])
+    owners = await id_owners(uow, assessments_t, [r.id for r in batch])
     for r in batch:
         if r.id in owners and owners[r.id] != uow.project_id:
             raise ConflictError(
@@ -451,17 +592,33 @@ async def _import_assessments(
                     "--skip-duplicates or --update-duplicates",
                     field="assessments",
                 )
-    known = await StudentRepository(uow).existing_ids(r.student_id for r in batch)
-    for r in batch:
-        if r.student_id not in known:
-            raise ValidationFailed(
-                f"assessment record {index[r.id]} (id {r.id}): student {r.student_id} does not "
-                "exist (and is not in the file's students list)",
-                field="student_id",
-            )
+    known = known_students if known_students is not None else set()
+    unknown = {r.student_id for r in batch} - known
+    if unknown:
+        known |= await StudentRepository(uow).existing_ids(unknown)
+        for r in batch:
+            if r.student_id not in known:
+                raise ValidationFailed(
+                    f"assessment record {index[r.id]} (id {r.id}): student {r.student_id} does "
+                    "not exist (and is not in the file's students list)",
+                    field="student_id",
+                )
+    project = uow.project_id
     new = [r for r in batch if r.id not in owners]
     dups = [r for r in batch if r.id in owners]
-    await repo.bulk_insert(_assessment_values(r) for r in new)
+    rows = []
+    for r in new:
+        values = _assessment_values(r)
+        values["project_id"] = project
+        rows.append(values)
+    inserted = await insert_new(uow.session, assessments_t, rows)
+    if len(inserted) != len(rows):  # written by someone else since the lookup above
+        r = next(r for r in new if r.id not in inserted)
+        raise ConflictError(
+            f"assessment record {index[r.id]} (id {r.id}) was written concurrently by another "
+            "import; re-run with --skip-duplicates",
+            field="assessments",
+        )
     if policy == "update" and dups:
         for r in dups:
             values = _assessment_values(r)
@@ -473,9 +630,10 @@ async def _import_assessments(
             delete(evidence_t).where(evidence_t.c.assessment_id.in_([r.id for r in dups]))
         )
     written = new + (dups if policy == "update" else [])
-    await EvidenceRepository(uow).bulk_insert(
+    evidence = [
         {
             "id": e.id,
+            "project_id": project,
             "assessment_id": r.id,
             "evidence_type": e.evidence_type,
             "source": e.source,
@@ -486,19 +644,33 @@ async def _import_assessments(
         }
         for r in written
         for e in r.evidence
+    ]
+    stored = await insert_new(uow.session, evidence_t, evidence)
+    if len(stored) != len(evidence):
+        for r in written:
+            for j, e in enumerate(r.evidence):
+                if e.id not in stored:
+                    raise ConflictError(
+                        f"assessment record {index[r.id]} (id {r.id}): evidence {j} (id {e.id}) "
+                        "already exists (nothing of this batch was written)",
+                        field="assessments",
+                    )
+    await uow.audit_many(
+        "skill_assessment", "import", [(r.id, {"student_id": str(r.student_id)}) for r in new]
     )
-    for r in new:
-        uow.audit("skill_assessment", r.id, "import", {"student_id": str(r.student_id)})
     if policy == "update":
-        for r in dups:
-            uow.audit("skill_assessment", r.id, "import_update", {"student_id": str(r.student_id)})
+        await uow.audit_many(
+            "skill_assessment",
+            "import_update",
+            [(r.id, {"student_id": str(r.student_id)}) for r in dups],
+        )
         return len(new), 0, len(dups)
     return len(new), len(dups), 0
 
 
 async def import_backup(
     open_unit: OpenUnit,
-    backup: Backup,
+    backup: Backup | BackupFile,
     *,
     policy: DuplicatePolicy = "error",
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -506,32 +678,85 @@ async def import_backup(
 ) -> ImportResult:
     """Write ``backup`` in batches of ``batch_size``, each batch one transaction.
 
-    A failing batch writes nothing; the batches before it stay committed, so re-running the
-    same import with ``policy="skip"`` completes it.
+    Students first (all of them), then assessments. A :class:`BackupFile` is read and
+    validated a batch at a time while the previous batch is written (the next batch is read
+    in a worker thread), so memory stays flat however large the file is. A failing batch (a
+    malformed record, a duplicate, a missing student) writes nothing; the batches before it
+    stay committed, so re-running the same import with ``policy="skip"`` completes it.
     """
     if batch_size < 1:
         raise ValidationFailed("batch size must be at least 1", field="batch_size")
-    total = len(backup.assessments)
-    result = ImportResult(total=total, backup_timestamp=backup.export_timestamp)
+    if isinstance(backup, Backup):
+        declared: int | None = len(backup.assessments)
+        batches: Iterator[tuple[int, list[AssessmentRecord]]] = _batches(
+            backup.assessments, batch_size
+        )
+        threaded = False
+    else:
+        declared = backup.declared_total
+        batches = backup.assessment_batches(batch_size)
+        threaded = True
+    result = ImportResult(total=declared or 0, backup_timestamp=backup.export_timestamp)
     if progress:
-        progress(0, total)
+        progress(0, declared or 0)
+    known: set[uuid.UUID] = set()
     for _, students in _batches(backup.students, batch_size):
         async with open_unit() as uow:
-            added = await _import_students(uow, students, policy)
-        result.students_imported += added
-    for offset, batch in _batches(backup.assessments, batch_size):
-        try:
-            async with open_unit() as uow:
-                imported, skipped, updated = await _import_assessments(uow, offset, batch, policy)
-        except IntegrityError as exc:
-            raise ConflictError(
-                f"assessment records {offset}..{offset + len(batch) - 1} conflict with stored "
-                f"data (nothing of this batch was written): {str(exc.orig)[:300]}",
-                field="assessments",
-            ) from None
-        result.imported += imported
-        result.skipped += skipped
-        result.updated += updated
-        if progress:
-            progress(offset + len(batch), total)
+            result.students_imported += await _import_students(uow, students, policy)
+        known.update(s.id for s in students)
+    done = 0
+    # The next batch is read and validated in a thread while this one is written.
+    pending = _next_batch(batches, threaded)
+    try:
+        while True:
+            item = await pending
+            if item is None:
+                break
+            offset, batch = item
+            pending = _next_batch(batches, threaded)
+            try:
+                async with open_unit() as uow:
+                    imported, skipped, updated = await _import_assessments(
+                        uow, offset, batch, policy, known
+                    )
+            except IntegrityError as exc:
+                raise ConflictError(
+                    f"assessment records {offset}..{offset + len(batch) - 1} conflict with "
+                    f"stored data (nothing of this batch was written): {str(exc.orig)[:300]}",
+                    field="assessments",
+                ) from None
+            result.imported += imported
+            result.skipped += skipped
+            result.updated += updated
+            done = offset + len(batch)
+            if progress:
+                progress(done, max(declared or 0, done))
+    finally:
+        await _settle(pending)
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    result.total = done
     return result
+
+
+def _next_batch(
+    batches: Iterator[tuple[int, list[AssessmentRecord]]], threaded: bool
+) -> asyncio.Future[tuple[int, list[AssessmentRecord]] | None]:
+    if threaded:
+        return asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+    future: asyncio.Future[tuple[int, list[AssessmentRecord]] | None]
+    future = asyncio.get_running_loop().create_future()
+    try:
+        future.set_result(next(batches, None))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
+
+
+async def _settle(pending: asyncio.Future[Any]) -> None:
+    """Let a read-ahead still running in its thread finish (its result is not wanted)."""
+    if not pending.done():
+        await asyncio.wait([pending])
+    if not pending.cancelled():
+        pending.exception()  # retrieved, so asyncio does not log it
