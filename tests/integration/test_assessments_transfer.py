@@ -486,3 +486,33 @@ async def test_import_memory_stays_flat_as_the_file_grows(ledger: Ledger, tmp_pa
         tracemalloc.stop()
         assert result.imported == total
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+async def test_export_lines_equal_the_reference_encoding(ledger: Ledger, tmp_path: Path) -> None:
+    """The export writes hand-made JSON lines from raw rows; they must equal json.dumps of
+    the reference records (assessment_record / evidence_record over ORM-typed rows)."""
+    from sqlalchemy import select
+
+    from evalledger.assessments.repository import assessments_t, evidence_t
+
+    await populate(ledger, students=2, per_student=5)
+    path = await _exported(ledger, tmp_path)
+    lines = [ln.strip().rstrip(",") for ln in path.read_text().splitlines()]
+    async with ledger._read() as uow:
+        rows = (
+            await uow.session.execute(
+                select(assessments_t).order_by(assessments_t.c.created_at, assessments_t.c.id)
+            )
+        ).mappings()
+        expected = []
+        for row in list(rows):
+            ev = (
+                await uow.session.execute(
+                    select(evidence_t)
+                    .where(evidence_t.c.assessment_id == row["id"])
+                    .order_by(evidence_t.c.created_at, evidence_t.c.id)
+                )
+            ).mappings()
+            record = transfer.assessment_record(row, [transfer.evidence_record(e) for e in ev])
+            expected.append(transfer._dump(record))
+    assert [ln for ln in lines if ln.startswith('{"id": ') and '"skill_type"' in ln] == expected

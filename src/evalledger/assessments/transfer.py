@@ -39,8 +39,9 @@ from typing import IO, Any
 
 import ijson
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import NullType
 
 from evalledger.assessments.repository import (
     StudentRepository,
@@ -146,15 +147,150 @@ async def _keyset(uow: UnitOfWork, base: Any, table: Any) -> AsyncIterator[list[
         last = (rows[-1]["created_at"], rows[-1]["id"])
 
 
-async def _evidence_for(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[Any, list[Any]]:
+# The bulk of an export (assessments and their evidence) is read as the driver returns it,
+# without SQLAlchemy's per-value result processing, and written with hand-made JSON lines:
+# json.dumps of a dict per row, datetime parsing and re-formatting were most of the export's
+# time. The text is byte-identical to _dump(assessment_record(...)) (tested by the
+# round-trip across backends and tests/integration/test_assessments_transfer.py).
+
+_ASSESSMENT_COLUMNS = (
+    "id",
+    "student_id",
+    "skill_type",
+    "score",
+    "confidence",
+    "reasoning",
+    "recommendations",
+    "feature_importance",
+    "created_at",
+    "updated_at",
+)
+_EVIDENCE_COLUMNS = (
+    "id",
+    "assessment_id",
+    "evidence_type",
+    "source",
+    "content",
+    "relevance_score",
+    "created_at",
+    "updated_at",
+)
+_text = json.encoder.encode_basestring  # C; json.dumps' own
+
+
+def _raw(table: Table, names: tuple[str, ...]) -> list[Any]:
+    return [type_coerce(table.c[n], NullType()).label(n) for n in names]
+
+
+def _raw_uuid(value: Any) -> str:
+    text = str(value)
+    if len(text) == 32:  # SQLite stores a Uuid as 32 hex digits
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
+def _raw_stamp(value: Any) -> str:
+    """:func:`stamp` of a timestamp as the driver returns it."""
+    if isinstance(value, str):  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", UTC
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+    return stamp(value)
+
+
+def _raw_json(value: Any) -> str:
+    """A JSON column's value (text on both drivers when read raw), canonical."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
+
+
+def _stamper() -> Callable[[Any], str]:
+    """:func:`_raw_stamp`, remembering the last few hundred values (an assessment's
+    evidence usually shares its timestamps)."""
+    cache: dict[Any, str] = {}
+
+    def at(value: Any) -> str:
+        try:
+            return cache[value]
+        except KeyError:
+            if len(cache) > 512:
+                cache.clear()
+            text = cache[value] = _raw_stamp(value)
+            return text
+
+    return at
+
+
+def _evidence_line(row: Any, at: Callable[[Any], str]) -> str:
+    ident, assessment, kind, source, content, relevance, created, updated = row
+    return (
+        f'{{"id": "{_raw_uuid(ident)}", "assessment_id": "{_raw_uuid(assessment)}", '
+        f'"evidence_type": {_text(kind)}, "source": {_text(source)}, '
+        f'"content": {_text(content)}, "relevance_score": {_number(relevance)}, '
+        f'"created_at": "{at(created)}", "updated_at": "{at(updated)}"}}'
+    )
+
+
+def _number(value: Any) -> str:
+    text = repr(float(value))
+    if text in _NOT_JSON:  # as json.dumps(..., allow_nan=False)
+        raise ValueError(f"Out of range float values are not JSON compliant: {text}")
+    return text
+
+
+_NOT_JSON = frozenset({"nan", "inf", "-inf"})
+
+
+def _assessment_line(row: Any, evidence: list[str], at: Callable[[Any], str]) -> str:
+    ident, student, skill, score, confidence, reasoning, recs, features, created, updated = row
+    return (
+        f'{{"id": "{_raw_uuid(ident)}", "student_id": "{_raw_uuid(student)}", '
+        f'"skill_type": {_text(skill)}, "score": {_number(score)}, '
+        f'"confidence": {_number(confidence)}, '
+        f'"reasoning": {"null" if reasoning is None else _text(reasoning)}, '
+        f'"recommendations": {"null" if recs is None else _text(recs)}, '
+        f'"feature_importance": {"null" if features is None else _raw_json(features)}, '
+        f'"created_at": "{at(created)}", "updated_at": "{at(updated)}", '
+        f'"evidence": [{", ".join(evidence)}]}}'
+    )
+
+
+async def _raw_chunks(uow: UnitOfWork, base: Any) -> AsyncIterator[list[Any]]:
+    """Chunks of raw assessment rows (tuples in :data:`_ASSESSMENT_COLUMNS` order), by keyset
+    over ``(created_at, id)``."""
+    created, ident = assessments_t.c.created_at, assessments_t.c.id
+    base = base.with_only_columns(*_raw(assessments_t, _ASSESSMENT_COLUMNS))
+    last: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        stmt = base.order_by(created, ident).limit(EXPORT_CHUNK)
+        if last is not None:
+            stmt = stmt.where(past_key(created, ident, last[0], last[1], descending=False))
+        rows = list((await uow.session.execute(stmt)).all())
+        if not rows:
+            return
+        yield rows
+        at = rows[-1][8]
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        last = (at, uuid.UUID(str(rows[-1][0])))
+
+
+async def _raw_evidence(
+    uow: UnitOfWork, ids: list[Any], at: Callable[[Any], str]
+) -> dict[Any, list[str]]:
+    """``{raw assessment id: [evidence JSON text]}`` for the assessments ``ids`` (raw)."""
     stmt = (
-        select(evidence_t)
-        .where(evidence_t.c.assessment_id.in_(ids))
+        select(*_raw(evidence_t, _EVIDENCE_COLUMNS))
+        .where(evidence_t.c.assessment_id.in_([uuid.UUID(str(i)) for i in ids]))
         .order_by(evidence_t.c.assessment_id, evidence_t.c.created_at, evidence_t.c.id)
     )
-    out: dict[Any, list[Any]] = {i: [] for i in ids}
-    for row in (await uow.session.execute(stmt)).mappings():
-        out[row["assessment_id"]].append(evidence_record(row))
+    out: dict[Any, list[str]] = {i: [] for i in ids}
+    for row in (await uow.session.execute(stmt)).all():
+        out[row[1]].append(_evidence_line(row, at))
     return out
 
 
@@ -213,12 +349,13 @@ async def export_assessments(
     tmp_a = await asyncio.to_thread(_scratch, output.parent)
     tmp_s = await asyncio.to_thread(_scratch, output.parent)
     try:
-        async for rows in _keyset(uow, base, assessments_t):
-            evidence = await _evidence_for(uow, [r["id"] for r in rows])
+        at = _stamper()
+        async for rows in _raw_chunks(uow, base):
+            evidence = await _raw_evidence(uow, [r[0] for r in rows], at)
             chunk = []
             for row in rows:
                 chunk.append(("," if n_assessments else "") + "\n    ")
-                chunk.append(_dump(assessment_record(row, evidence[row["id"]])))
+                chunk.append(_assessment_line(row, evidence[row[0]], at))
                 n_assessments += 1
             await asyncio.to_thread(tmp_a.write, "".join(chunk))
         referenced = base.with_only_columns(assessments_t.c.student_id).distinct()
