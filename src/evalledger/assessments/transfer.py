@@ -67,13 +67,18 @@ from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
 
-EXPORT_CHUNK = 1000
+#: Assessments per export chunk (with their ~4.6 evidence rows each). Measured at 100k
+#: assessments on PostgreSQL: 1,000 -> 33k rows/s, 2,000 -> 44k, 4,000 -> 46k but 163 MB
+#: peak RSS instead of 130 MB; 2,000 keeps well under the 250 MB budget.
+EXPORT_CHUNK = 2000
 DEFAULT_BATCH_SIZE = 100
 
 # -- canonical values -------------------------------------------------------------------
 
 
 def stamp(value: datetime) -> str:
+    if value.tzinfo is UTC:  # as asyncpg and UTCDateTime return them
+        return value.isoformat(timespec="microseconds")
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -644,8 +649,9 @@ def gc_paused() -> Iterator[None]:
 
     A batch allocates thousands of short-lived containers (parsed records, models, row
     dicts), which trigger collections that also walk every long-lived object of the process;
-    measured on a 20k-assessment import, that was ~30% of the time. The batch's garbage is
-    freed by reference counting anyway; collection resumes between batches.
+    measured on a 20k-assessment import, that was about a quarter of its CPU time. The
+    batch's garbage is freed by reference counting anyway; collection resumes between
+    batches.
     """
     was_enabled = gc.isenabled()
     gc.disable()
