@@ -516,3 +516,26 @@ async def test_export_lines_equal_the_reference_encoding(ledger: Ledger, tmp_pat
             record = transfer.assessment_record(row, [transfer.evidence_record(e) for e in ev])
             expected.append(transfer._dump(record))
     assert [ln for ln in lines if ln.startswith('{"id": ') and '"skill_type"' in ln] == expected
+
+
+async def test_large_batches_take_the_copy_path(ledger: Ledger, tmp_path: Path) -> None:
+    """Batches of >= 200 assessments go through COPY on PostgreSQL (dialect.insert_new); the
+    batch's transaction must already be open when it does (it once was not: nothing was
+    inserted and every record was reported as already existing)."""
+    # Without row-level security (the default outside these tests), so that nothing but
+    # the import's own statements opens the transaction.
+    plain = await Ledger.open(
+        settings=ledger.settings.model_copy(update={"pg_row_security": False})
+    )
+    try:
+        student = await plain.create_student({"name": "Ann"})
+        path = tmp_path / "big.json"
+        path.write_text(json.dumps(_synthetic(600, str(student.id))))
+        result = await plain.import_assessments(path, batch_size=300)
+        assert (result.imported, result.skipped, result.total) == (600, 0, 600)
+        stats = await plain.stats()
+        assert (stats.total_assessments, stats.total_evidence) == (600, 1800)
+        again = await plain.import_assessments(path, duplicates="skip", batch_size=300)
+        assert (again.imported, again.skipped) == (0, 600)
+    finally:
+        await plain.close()

@@ -741,6 +741,26 @@ async def _import_assessments(
     (looked up once, not once per batch); the foreign key still guards every row.
     """
     index = {r.id: offset + i for i, r in enumerate(batch)}
+    # This lookup must stay the batch's first statement: it goes through SQLAlchemy, which is
+    # what opens the driver's transaction. insert_new's PostgreSQL COPY path talks to the
+    # asyncpg connection directly; run first, it would execute outside any transaction
+    # (autocommit; the staging table's ON COMMIT DELETE ROWS then empties it before the
+    # INSERT ... SELECT, so nothing is inserted; seen with batches of >= 200).
+    owners = await id_owners(uow, assessments_t, [r.id for r in batch])
+    for r in batch:
+        if r.id in owners and owners[r.id] != uow.project_id:
+            raise ConflictError(
+                f"assessment record {index[r.id]} (id {r.id}): the id belongs to another project",
+                field="assessments",
+            )
+    if policy == "error":
+        for r in batch:
+            if r.id in owners:
+                raise ConflictError(
+                    f"assessment record {index[r.id]} (id {r.id}) already exists; use "
+                    "--skip-duplicates or --update-duplicates",
+                    field="assessments",
+                )
     known = known_students if known_students is not None else set()
     unknown = {r.student_id for r in batch} - known
     if unknown:
@@ -753,33 +773,21 @@ async def _import_assessments(
                     field="student_id",
                 )
     project = uow.project_id
+    new = [r for r in batch if r.id not in owners]
+    dups = [r for r in batch if r.id in owners]
     rows = []
-    for r in batch:
+    for r in new:
         values = _assessment_values(r)
         values["project_id"] = project
         rows.append(values)
-    # Insert first and ask who owns the ids that were already there: in the common case (a
-    # restore into a database without these rows) that is one statement, not two. Any error
-    # below rolls the whole batch back.
     inserted = await insert_new(uow.session, assessments_t, rows)
-    new = [r for r in batch if r.id in inserted]
-    dups = [r for r in batch if r.id not in inserted]
-    if dups:
-        owners = await id_owners(uow, assessments_t, [r.id for r in dups])
-        for r in dups:
-            if owners.get(r.id, project) != project:
-                raise ConflictError(
-                    f"assessment record {index[r.id]} (id {r.id}): the id belongs to another "
-                    "project",
-                    field="assessments",
-                )
-        if policy == "error":
-            r = dups[0]
-            raise ConflictError(
-                f"assessment record {index[r.id]} (id {r.id}) already exists; use "
-                "--skip-duplicates or --update-duplicates",
-                field="assessments",
-            )
+    if len(inserted) != len(rows):  # written by someone else since the lookup above
+        r = next(r for r in new if r.id not in inserted)
+        raise ConflictError(
+            f"assessment record {index[r.id]} (id {r.id}) was written concurrently by another "
+            "import; re-run with --skip-duplicates",
+            field="assessments",
+        )
     if policy == "update" and dups:
         for r in dups:
             values = _assessment_values(r)
