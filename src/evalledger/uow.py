@@ -177,6 +177,40 @@ class UnitOfWork:
         rows, self._audits = self._audits, []
         await self.session.execute(insert(table), rows)
 
+    async def audit_many(
+        self,
+        entity_type: str,
+        action: str,
+        entries: list[tuple[object, dict[str, Any] | None]],
+    ) -> None:
+        """Record one audit row per ``(entity id, changes)``, in this transaction, with one
+        ``executemany`` (bulk writes: no ORM object per row)."""
+        if not entries:
+            return
+        from evalledger.audit.models import AuditLog
+        from evalledger.db.types import utcnow
+
+        now = utcnow()
+        project, user = self.project_id, self.actor.audit_user
+        await self.session.execute(
+            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "project_id": project,
+                    "entity_type": entity_type,
+                    "entity_id": str(entity_id),
+                    "action": action,
+                    "user_id": user,
+                    "changes": changes,
+                    "metadata": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for entity_id, changes in entries
+            ],
+        )
+
 
 def transaction(
     func: Callable[Concatenate[UnitOfWork, P], Awaitable[R]],

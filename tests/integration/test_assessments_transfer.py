@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from evalledger.assessments import transfer
+from evalledger.assessments import export, importer
 from evalledger.config import load_settings
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.sdk.ledger import Ledger
@@ -161,7 +161,7 @@ async def test_export_streams_in_chunks_across_equal_timestamps(
             e["assessment_id"] = a["id"]
     full.write_text(json.dumps(doc))
     await ledger.import_assessments(full, duplicates="skip")
-    monkeypatch.setattr(transfer, "EXPORT_CHUNK", 3)
+    monkeypatch.setattr(export, "EXPORT_CHUNK", 3)
     chunked = tmp_path / "chunked.json"
     result = await ledger.export_assessments(chunked)
     ids = [a["id"] for a in json.loads(chunked.read_text())["assessments"]]
@@ -174,7 +174,7 @@ async def test_round_trip_across_backends_is_identical(
     """export -> import into an empty database of the other backend -> export: same document."""
     if len(database_urls) < 2:
         pytest.skip("needs both backends")
-    monkeypatch.setattr(transfer, "EXPORT_CHUNK", 4)
+    monkeypatch.setattr(export, "EXPORT_CHUNK", 4)
     ledgers = {
         name: await Ledger.open(settings=load_settings(database_url=url, exports_dir=tmp_path))
         for name, url in database_urls.items()
@@ -279,7 +279,7 @@ async def test_import_duplicate_policies(ledger: Ledger, tmp_path: Path) -> None
     assert (await ledger.stats()).total_assessments == 7
 
 
-async def test_malformed_record_is_named_and_nothing_is_written(
+async def test_malformed_record_is_named_and_nothing_of_its_batch_is_written(
     ledger: Ledger, tmp_path: Path
 ) -> None:
     await populate(ledger, students=1, per_student=4)
@@ -290,7 +290,13 @@ async def test_malformed_record_is_named_and_nothing_is_written(
     doc["assessments"][2]["score"] = 7
     path.write_text(json.dumps(doc))
     with pytest.raises(ValidationFailed, match=f"record 2 \\(id {bad_id}\\): score"):
-        await ledger.import_assessments(path, batch_size=1)
+        await ledger.import_assessments(path, batch_size=2)
+    # The file is streamed: batch 0..1 is committed before batch 2..3 is read; a re-run with
+    # duplicates="skip" completes the import once the record is fixed.
+    assert (await ledger.stats()).total_assessments == 2
+    await _wipe_assessments(ledger)
+    with pytest.raises(ValidationFailed, match=f"record 2 \\(id {bad_id}\\): score"):
+        await ledger.import_assessments(path)  # one batch: nothing written
     assert (await ledger.stats()).total_assessments == 0
 
     doc["assessments"][2]["score"] = 0.5
@@ -339,7 +345,7 @@ async def test_interrupted_import_is_completed_by_a_rerun(
     await populate(ledger, students=2, per_student=5)
     path = await _exported(ledger, tmp_path)
     await _wipe_assessments(ledger)
-    real = transfer._import_assessments
+    real = importer._import_assessments
     calls = 0
 
     async def crash_on_third(*args: Any, **kwargs: Any) -> Any:
@@ -349,7 +355,7 @@ async def test_interrupted_import_is_completed_by_a_rerun(
             raise KeyboardInterrupt
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(transfer, "_import_assessments", crash_on_third)
+    monkeypatch.setattr(importer, "_import_assessments", crash_on_third)
     progress: list[tuple[int, int]] = []
     with pytest.raises(KeyboardInterrupt):
         await ledger.import_assessments(
@@ -357,7 +363,7 @@ async def test_interrupted_import_is_completed_by_a_rerun(
         )
     assert progress == [(0, 10), (3, 10), (6, 10)]
     assert (await ledger.stats()).total_assessments == 6
-    monkeypatch.setattr(transfer, "_import_assessments", real)
+    monkeypatch.setattr(importer, "_import_assessments", real)
     done = await ledger.import_assessments(path, duplicates="skip", batch_size=3)
     assert (done.imported, done.skipped, done.updated) == (4, 6, 0)
     assert (await ledger.stats()).total_evidence == 2 * (1 + 2 + 3 + 4 + 5)
@@ -417,13 +423,13 @@ async def test_export_memory_stays_flat_as_data_grows(
     """Peak memory of an export of 1,600 assessments is that of one of 200 (chunks of 100)."""
     import tracemalloc
 
-    monkeypatch.setattr(transfer, "EXPORT_CHUNK", 100)
+    monkeypatch.setattr(export, "EXPORT_CHUNK", 100)
     peaks = []
     for total in (200, 1600):
         await reset_tables(ledger.db)
         student = await ledger.create_student({"name": "Ann"})
         await ledger.import_assessments(
-            transfer.parse_backup(_synthetic(total, str(student.id))), batch_size=500
+            importer.parse_backup(_synthetic(total, str(student.id))), batch_size=500
         )
         out = tmp_path / f"{total}.json"
         await ledger.export_assessments(out)  # warm caches
@@ -433,3 +439,103 @@ async def test_export_memory_stays_flat_as_data_grows(
         tracemalloc.stop()
         assert result.total_assessments == total
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+async def test_students_after_the_assessments_are_imported_first(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """A document listing its students after the assessments (or with no header) imports:
+    students are found by an extra pass and written before the assessments."""
+    await populate(ledger, students=2, per_student=3)
+    path = await _exported(ledger, tmp_path)
+    doc = json.loads(path.read_text())
+    await reset_tables(ledger.db)
+    path.write_text(json.dumps({"assessments": doc["assessments"], "students": doc["students"]}))
+    result = await ledger.import_assessments(path, batch_size=4)
+    assert (result.imported, result.students_imported, result.total) == (6, 2, 6)
+    assert result.backup_timestamp is None
+    again = await _exported(ledger, tmp_path, "again.json")
+    assert json.loads(again.read_text())["assessments"] == doc["assessments"]
+
+    path.write_text(json.dumps({"assessments": [], "students": {"not": "a list"}}))
+    with pytest.raises(ValidationFailed, match="'students' must be a list"):
+        await ledger.import_assessments(path)
+    path.write_text(json.dumps({"students": [], "assessments": {}}))
+    with pytest.raises(ValidationFailed, match="not an assessments backup"):
+        await ledger.import_assessments(path)
+    path.write_text(json.dumps([1, 2]))
+    with pytest.raises(ValidationFailed, match="not an assessments backup"):
+        await ledger.import_assessments(path)
+
+
+async def test_import_memory_stays_flat_as_the_file_grows(ledger: Ledger, tmp_path: Path) -> None:
+    """The file is streamed: importing 1,600 assessments peaks like importing 200."""
+    import tracemalloc
+
+    peaks = []
+    for total in (200, 1600):
+        await reset_tables(ledger.db)
+        student = await ledger.create_student({"name": "Ann"})
+        path = tmp_path / f"{total}.json"
+        path.write_text(json.dumps(_synthetic(total, str(student.id))))
+        await ledger.import_assessments(path, batch_size=100)  # warm caches
+        await _wipe_assessments(ledger)
+        tracemalloc.start()
+        result = await ledger.import_assessments(path, batch_size=100)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert result.imported == total
+    assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+async def test_export_lines_equal_the_reference_encoding(ledger: Ledger, tmp_path: Path) -> None:
+    """The export writes hand-made JSON lines from raw rows; they must equal json.dumps of
+    the reference records (assessment_record / evidence_record over ORM-typed rows)."""
+    from sqlalchemy import select
+
+    from evalledger.assessments.repository import assessments_t, evidence_t
+
+    await populate(ledger, students=2, per_student=5)
+    path = await _exported(ledger, tmp_path)
+    lines = [ln.strip().rstrip(",") for ln in path.read_text().splitlines()]
+    async with ledger._read() as uow:
+        rows = (
+            await uow.session.execute(
+                select(assessments_t).order_by(assessments_t.c.created_at, assessments_t.c.id)
+            )
+        ).mappings()
+        expected = []
+        for row in list(rows):
+            ev = (
+                await uow.session.execute(
+                    select(evidence_t)
+                    .where(evidence_t.c.assessment_id == row["id"])
+                    .order_by(evidence_t.c.created_at, evidence_t.c.id)
+                )
+            ).mappings()
+            record = export.assessment_record(row, [export.evidence_record(e) for e in ev])
+            expected.append(export._dump(record))
+    assert [ln for ln in lines if ln.startswith('{"id": ') and '"skill_type"' in ln] == expected
+
+
+async def test_large_batches_take_the_copy_path(ledger: Ledger, tmp_path: Path) -> None:
+    """Batches of >= 200 assessments go through COPY on PostgreSQL (dialect.insert_new); the
+    batch's transaction must already be open when it does (it once was not: nothing was
+    inserted and every record was reported as already existing)."""
+    # Without row-level security (the default outside these tests), so that nothing but
+    # the import's own statements opens the transaction.
+    plain = await Ledger.open(
+        settings=ledger.settings.model_copy(update={"pg_row_security": False})
+    )
+    try:
+        student = await plain.create_student({"name": "Ann"})
+        path = tmp_path / "big.json"
+        path.write_text(json.dumps(_synthetic(600, str(student.id))))
+        result = await plain.import_assessments(path, batch_size=300)
+        assert (result.imported, result.skipped, result.total) == (600, 0, 600)
+        stats = await plain.stats()
+        assert (stats.total_assessments, stats.total_evidence) == (600, 1800)
+        again = await plain.import_assessments(path, duplicates="skip", batch_size=300)
+        assert (again.imported, again.skipped) == (0, 600)
+    finally:
+        await plain.close()

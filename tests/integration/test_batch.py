@@ -215,3 +215,43 @@ async def test_copy_falls_back_when_an_id_is_stored_after_the_lookup(
         assert metrics.total_tests_given == 2 * COPY_MIN_ROWS
     finally:
         await ledger.close()
+
+
+async def test_bulk_insert_as_a_transactions_first_statement_stays_in_it(
+    seeded: Ledger, settings: Settings, backend: str
+) -> None:
+    """SQLAlchemy opens the driver's transaction lazily; the bulk path's raw COPY must not run
+    before it (it would autocommit): rolled back, the insert leaves nothing behind."""
+    from sqlalchemy import func, select
+
+    from evalledger.audit.models import AuditLog
+    from evalledger.db.types import utcnow
+    from evalledger.uow import UnitOfWork
+
+    ledger = await _ledger_for(seeded, settings, row_security=False)
+    table = AuditLog.__table__
+    now = utcnow()
+    columns = [
+        "id", "project_id", "entity_type", "entity_id", "action", "user_id", "changes",
+        "metadata", "created_at", "updated_at",
+    ]  # fmt: skip
+    project = ledger.actor.project_id
+    rows = [
+        (uuid.uuid4(), project, "probe", str(i), "create", "t", None, None, now, now)
+        for i in range(COPY_MIN_ROWS + 5)
+    ]
+    try:
+
+        class Abort(Exception):
+            pass
+
+        with pytest.raises(Abort):
+            async with UnitOfWork(ledger.db, ledger.actor, write=True) as uow:
+                inserted = await dialect.insert_new(uow.session, table, columns, rows)
+                assert len(inserted) == len(rows)
+                raise Abort
+        async with ledger.db.engine.connect() as conn:
+            probes = select(func.count()).select_from(table).where(table.c.entity_type == "probe")
+            assert (await conn.execute(probes)).scalar_one() == 0
+    finally:
+        await ledger.close()

@@ -27,7 +27,7 @@ def test_custody_number_fields_refuse_booleans() -> None:
 def test_gc_paused_restores_the_collector_as_it_found_it() -> None:
     import gc
 
-    from evalledger.agents.batch import gc_paused
+    from evalledger.runtime import gc_paused
 
     assert gc.isenabled()
     with gc_paused():

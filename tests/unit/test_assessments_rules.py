@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from evalledger.assessments.export import canonical, stamp
+from evalledger.assessments.importer import parse_backup
 from evalledger.assessments.schemas import Statistics
 from evalledger.assessments.service import parse_bound
-from evalledger.assessments.transfer import canonical, parse_backup, stamp
 from evalledger.assessments.verify_report import CheckResult, VerifyReport, render
 from evalledger.errors import ValidationFailed
 

@@ -11,11 +11,9 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import gc
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +30,7 @@ from evalledger.agents.schemas import (
 from evalledger.db.dialect import start_insert_new
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
+from evalledger.runtime import gc_paused
 from evalledger.uow import UnitOfWork
 
 #: Rows per duplicate-owner lookup.
@@ -68,25 +67,6 @@ _AGENT, _PASSED, _XP, _LEARNING, _TESTED_AT = (
     COLUMNS.index(c)
     for c in ("ai_type", "passed", "xp_awarded", "learning_score_awarded", "tested_at")
 )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a CPU-bound stretch of a batch.
-
-    A batch allocates several container objects per result and keeps them all alive until it
-    ends, so the collector's full passes (triggered by the allocation count) scan a growing
-    heap and free nothing: 10-30% of a 5,000-result batch in process. Reference counting still
-    frees everything as usual. The collector is turned back on only if it was on at entry
-    (interleaved batches and callers that disabled it themselves are left as they were).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 async def record_batch(

@@ -6,7 +6,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalledger.agents.batch import gc_paused, record_batch
+from evalledger.agents.batch import record_batch
 from evalledger.agents.grouping import GroupRegistry
 from evalledger.agents.schemas import (
     AgentMetricsOut,
@@ -25,6 +25,7 @@ from evalledger.agents.schemas import (
 )
 from evalledger.agents.service import AgentMetricsService
 from evalledger.db.engine import Database
+from evalledger.runtime import gc_paused
 from evalledger.sdk.base import LedgerBase
 from evalledger.sdk.recorder import Recorder
 from evalledger.uow import UnitOfWork

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evalledger.assessments import transfer, verify_report
+from evalledger.assessments import importer, verify_report
 from evalledger.assessments.schemas import DuplicatePolicy
 from evalledger.cli.common import EXIT_ERROR, console, fail, run, with_ledger
 
@@ -51,7 +52,7 @@ def import_(
         False, "--update-duplicates", help="overwrite existing rows with the file's"
     ),
     batch_size: int = typer.Option(
-        transfer.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="records per transaction"
+        importer.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="records per transaction"
     ),
     project: str | None = ProjectOpt,
 ) -> None:
@@ -64,8 +65,11 @@ def import_(
     console.print("Starting assessment import...")
     console.print(f"Input file: {input_file}", soft_wrap=True)
     console.print(f"Duplicate handling: {policy}")
-    backup = run(lambda: _load(input_file))
-    console.print(f"Found {len(backup.assessments)} assessments in backup file")
+    backup = run(lambda: _open(input_file))
+    if backup.declared_total is not None:
+        console.print(f"Found {backup.declared_total} assessments in backup file")
+    else:
+        console.print("The backup file does not say how many assessments it holds")
     if backup.export_timestamp:
         console.print(f"Backup timestamp: {backup.export_timestamp}")
     with Progress(
@@ -76,7 +80,7 @@ def import_(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("import", total=len(backup.assessments))
+        task = bar.add_task("import", total=backup.declared_total)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -97,8 +101,9 @@ def import_(
         console.print(f"  - Students imported: {result.students_imported}")
 
 
-async def _load(path: Path) -> transfer.Backup:
-    return transfer.load_backup(path)
+async def _open(path: Path) -> importer.BackupFile:
+    """The file's head only (header and students); assessments are streamed while importing."""
+    return await asyncio.to_thread(importer.open_backup_file, path)
 
 
 def verify(

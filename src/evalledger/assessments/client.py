@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from evalledger.assessments import transfer, verify_report
+from evalledger.assessments import importer, verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
+    AssessmentRecord,
     BackupResult,
     DuplicatePolicy,
     ExportResult,
@@ -162,51 +163,73 @@ class AssessmentsClient(HttpBase):
 
     async def import_assessments(
         self,
-        source: str | Path | transfer.Backup,
+        source: str | Path | importer.Backup | importer.BackupFile,
         *,
         duplicates: DuplicatePolicy = "error",
         part_size: int = IMPORT_PART_RECORDS,
-        progress: transfer.Progress | None = None,
+        progress: importer.Progress | None = None,
     ) -> ImportResult:
-        """Import a backup file (or a parsed :class:`~.transfer.Backup`) through the API.
+        """Import a backup file (or a parsed :class:`~.importer.Backup`) through the API.
 
-        The file is validated here first, as the in-process import does, then sent in parts
-        (students first): each part is imported by the server in its own batches, so an
-        interrupted import is completed by running it again with ``duplicates="skip"``.
+        The file is streamed as the in-process import streams it: its students, then its
+        assessments ``part_size`` at a time, each record validated here and each part sent
+        as one request (also kept under :data:`IMPORT_PART_BYTES`), which the server imports
+        in its own batches. An interrupted import is completed by running it again with
+        ``duplicates="skip"``.
         """
         if part_size < 1:
             raise ValueError("part_size must be at least 1")
-        if isinstance(source, transfer.Backup):
+        backup: importer.Backup | importer.BackupFile
+        if isinstance(source, importer.Backup | importer.BackupFile):
             backup = source
         else:
-            backup = await asyncio.to_thread(transfer.load_backup, source)
-        total = len(backup.assessments)
-        result = ImportResult(total=total, backup_timestamp=backup.export_timestamp)
+            backup = await asyncio.to_thread(importer.open_backup_file, source)
+        if isinstance(backup, importer.Backup):
+            declared: int | None = len(backup.assessments)
+            batches: Iterator[tuple[int, list[AssessmentRecord]]] = iter(
+                (start, backup.assessments[start : start + part_size])
+                for start in range(0, len(backup.assessments), part_size)
+            )
+        else:
+            declared = backup.declared_total
+            batches = backup.assessment_batches(part_size)
+        result = ImportResult(total=declared or 0, backup_timestamp=backup.export_timestamp)
         if progress:
-            progress(0, total)
+            progress(0, declared or 0)
+        for _, part in _parts(backup.students, part_size):
+            result.students_imported += (await self._send_part("students", part, duplicates))[0]
         done = 0
-        for field, records in (("students", backup.students), ("assessments", backup.assessments)):
-            for n, part in _parts(records, part_size):
-                other = "assessments" if field == "students" else "students"
-                body = f'{{"{other}": [], "{field}": [{",".join(part)}]}}'
-                out = ImportResult.model_validate(
-                    await self._request(
-                        "POST",
-                        f"{BASE}/assessments/import",
-                        content=body.encode(),
-                        params={"duplicates": duplicates},
-                        retry_safe=duplicates != "error",
-                    )
+        while (item := await asyncio.to_thread(next, batches, None)) is not None:
+            for n, part in _parts(item[1], part_size):
+                _, imported, skipped, updated = await self._send_part(
+                    "assessments", part, duplicates
                 )
-                result.students_imported += out.students_imported
-                result.imported += out.imported
-                result.skipped += out.skipped
-                result.updated += out.updated
-                if field == "assessments":
-                    done += n
-                    if progress:
-                        progress(done, total)
+                result.imported += imported
+                result.skipped += skipped
+                result.updated += updated
+                done += n
+                if progress:
+                    progress(done, max(declared or 0, done))
+        result.total = done
         return result
+
+    async def _send_part(
+        self, field: str, records: list[str], duplicates: DuplicatePolicy
+    ) -> tuple[int, int, int, int]:
+        """POST one part (records already as JSON); ``(students imported, imported, skipped,
+        updated)``."""
+        other = "assessments" if field == "students" else "students"
+        body = f'{{"{other}": [], "{field}": [{",".join(records)}]}}'
+        out = ImportResult.model_validate(
+            await self._request(
+                "POST",
+                f"{BASE}/assessments/import",
+                content=body.encode(),
+                params={"duplicates": duplicates},
+                retry_safe=duplicates != "error",
+            )
+        )
+        return out.students_imported, out.imported, out.skipped, out.updated
 
     async def verify(
         self, *, fix_orphans: bool = False, all_projects: bool = False

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evalledger.assessments import integrity, transfer, verify_report
+from evalledger.assessments import export, importer, integrity, verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -121,26 +121,29 @@ class AssessmentsFacade(LedgerBase):
             name = str(err["loc"][0]) if err["loc"] else "filters"
             raise ValidationFailed(f"{name}: {err['msg']}", field=name) from None
         async with self._read() as uow:
-            return await transfer.export_assessments(uow, output, filters)
+            return await export.export_assessments(uow, output, filters)
 
     async def backup_assessments(self) -> BackupResult:
         """Export everything of this project into ``settings.exports_dir``."""
         async with self._read() as uow:
-            return await transfer.backup_assessments(uow, Path(self.settings.exports_dir))
+            return await export.backup_assessments(uow, Path(self.settings.exports_dir))
 
     async def import_assessments(
         self,
-        source: str | Path | transfer.Backup,
+        source: str | Path | importer.Backup | importer.BackupFile,
         *,
         duplicates: DuplicatePolicy = "error",
-        batch_size: int = transfer.DEFAULT_BATCH_SIZE,
-        progress: transfer.Progress | None = None,
+        batch_size: int = importer.DEFAULT_BATCH_SIZE,
+        progress: importer.Progress | None = None,
     ) -> ImportResult:
-        if isinstance(source, transfer.Backup):
+        """Import a backup: a file (streamed, memory stays flat), or a :class:`importer.Backup`
+        already in memory."""
+        backup: importer.Backup | importer.BackupFile
+        if isinstance(source, importer.Backup | importer.BackupFile):
             backup = source
         else:
-            backup = await asyncio.to_thread(transfer.load_backup, source)
-        return await transfer.import_backup(
+            backup = await asyncio.to_thread(importer.open_backup_file, source)
+        return await importer.import_backup(
             self._write, backup, policy=duplicates, batch_size=batch_size, progress=progress
         )
 

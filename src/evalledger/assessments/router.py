@@ -20,6 +20,7 @@ from starlette.background import BackgroundTask
 
 from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.api.types import Cursor, PageLimit
+from evalledger.assessments.importer import Backup
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -35,7 +36,6 @@ from evalledger.assessments.schemas import (
     StudentIn,
     StudentOut,
 )
-from evalledger.assessments.transfer import Backup
 from evalledger.db.repository import Page
 
 StartDate = Annotated[

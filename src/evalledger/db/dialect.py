@@ -9,8 +9,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -151,16 +152,21 @@ async def start_insert_new(
     process_key = table.c[key].type._cached_bind_processor(dialect)
     keys = [row[position] for row in rows]
     stored_keys = keys if process_key is None else [process_key(k) for k in keys]
+    if dialect.name == "postgresql":
+        # Through SQLAlchemy, not the raw driver: SQLAlchemy opens the driver's transaction
+        # lazily, at its first statement, and the COPY below must run inside that
+        # transaction (on the raw connection before it, it would autocommit).
+        stored = await _pg_existing(connection, table.c[key], keys)
+        existing = {
+            stored_key for k, stored_key in zip(keys, stored_keys, strict=True) if k in stored
+        }
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     prep = dialect.identifier_preparer
     name = prep.format_table(table)
     column_list = ", ".join(prep.quote(c) for c in columns)
     quoted_key = prep.quote(key)
-    if dialect.name == "postgresql":
-        key_type = table.c[key].type.compile(dialect=dialect)
-        existing = await _pg_existing(raw, name, quoted_key, key_type, stored_keys)
-    else:
+    if dialect.name != "postgresql":
         existing = set()
         for start in range(0, len(stored_keys), _LOOKUP_CHUNK):
             chunk = stored_keys[start : start + _LOOKUP_CHUNK]
@@ -220,12 +226,14 @@ async def start_insert_new(
     return PendingInsert(new, task)
 
 
-async def _pg_existing(
-    raw: Any, name: str, quoted_key: str, key_type: str, keys: list[Any]
-) -> set[Any]:
-    """Which of ``keys`` are stored (one round trip)."""
-    sql = f"SELECT {quoted_key} FROM {name} WHERE {quoted_key} = ANY($1::{key_type}[])"
-    return {r[0] for r in await raw.fetch(sql, keys)}
+async def _pg_existing(connection: Any, key_column: Any, keys: list[Any]) -> set[Any]:
+    """Which of ``keys`` are stored (one round trip: ``key = ANY(:keys)``)."""
+    found = await connection.execute(
+        select(key_column).where(
+            key_column == any_(bindparam("keys", keys, type_=ARRAY(key_column.type)))
+        )
+    )
+    return set(found.scalars())
 
 
 async def _pg_copy_new(
