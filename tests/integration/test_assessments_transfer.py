@@ -539,3 +539,30 @@ async def test_large_batches_take_the_copy_path(ledger: Ledger, tmp_path: Path) 
         assert (again.imported, again.skipped) == (0, 600)
     finally:
         await plain.close()
+
+
+async def test_a_large_import_refreshes_the_planner_statistics(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a bulk import the tables are ANALYZEd (for real: the statement runs on the
+    backend), so the next export is planned on what was loaded; a small one leaves it to
+    autovacuum."""
+    from evalledger.db import dialect
+
+    analyzed: list[list[str]] = []
+
+    async def spy(connection: Any, tables: Any) -> None:
+        analyzed.append([t.name for t in tables])
+        await dialect.analyze(connection, tables)
+
+    monkeypatch.setattr(importer, "analyze", spy)
+    await populate(ledger, students=2, per_student=3)
+    path = await _exported(ledger, tmp_path)
+    await _wipe_assessments(ledger)
+    monkeypatch.setattr(importer, "ANALYZE_AFTER", 7)
+    assert (await ledger.import_assessments(path)).imported == 6
+    assert analyzed == []
+    await _wipe_assessments(ledger)
+    monkeypatch.setattr(importer, "ANALYZE_AFTER", 6)
+    assert (await ledger.import_assessments(path)).imported == 6
+    assert analyzed == [["students", "skill_assessments", "evidence"]]

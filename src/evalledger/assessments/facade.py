@@ -143,9 +143,11 @@ class AssessmentsFacade(LedgerBase):
             backup = source
         else:
             backup = await asyncio.to_thread(importer.open_backup_file, source)
-        return await importer.import_backup(
+        result = await importer.import_backup(
             self._write, backup, policy=duplicates, batch_size=batch_size, progress=progress
         )
+        await importer.refresh_statistics(self.db, result)
+        return result
 
     # -- operator tools (whole database) -----------------------------------------------
 

@@ -31,6 +31,19 @@ def day_text(dialect_name: str, column: Any) -> Any:
     return func.substr(column, 1, 10)  # SQLite stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]"
 
 
+async def analyze(connection: Any, tables: Sequence[Table]) -> None:
+    """Refresh the planner's statistics of ``tables`` (``ANALYZE t``, same on both backends).
+
+    After a bulk load the statistics describe the tables as they were: measured on
+    PostgreSQL after importing 1,000,000 assessments, the export's keyset page chose a bitmap
+    scan and a sort of half the table (543 ms per page) and its evidence lookup a parallel
+    sequential scan (654 ms), instead of index scans of 3 and 9 ms once analyzed.
+    """
+    prep = connection.dialect.identifier_preparer
+    for table in tables:
+        await connection.exec_driver_sql(f"ANALYZE {prep.format_table(table)}")
+
+
 #: Batches at least this large go through COPY on PostgreSQL.
 COPY_MIN_ROWS = 200
 _CHUNK = 1000
