@@ -60,6 +60,18 @@ def raw_rows(total: int, seed: int) -> list[tuple]:
     return rows
 
 
+async def _copy_rate(
+    conn: asyncpg.Connection, table: str, rows: list[tuple], key: str, label: str, note: str
+) -> Figure:
+    """COPY ``rows`` into ``table`` 5,000 at a time; the rate as a figure."""
+    with Timer() as t:
+        for start in range(0, len(rows), 5000):
+            await conn.copy_records_to_table(
+                table, records=rows[start : start + 5000], columns=COLUMNS
+            )
+    return rate_figure(key, label, "postgresql", len(rows), t.elapsed, "rows/s", note=note)
+
+
 @scenario("raw asyncpg COPY and executemany (ceiling)", order=5)
 async def raw_asyncpg(ctx: Context) -> list[Figure]:
     total = ctx.n["batch"]
@@ -68,21 +80,14 @@ async def raw_asyncpg(ctx: Context) -> list[Figure]:
         await conn.execute(RAW_TABLE)
         figures = []
         await conn.execute("TRUNCATE bench_raw_results")
-        rows = raw_rows(total, 1)
-        with Timer() as t:
-            for start in range(0, total, 5000):
-                await conn.copy_records_to_table(
-                    "bench_raw_results", records=rows[start : start + 5000], columns=COLUMNS
-                )
         figures.append(
-            rate_figure(
+            await _copy_rate(
+                conn,
+                "bench_raw_results",
+                raw_rows(total, 1),
                 "raw.copy.postgresql",
                 "raw asyncpg copy_records_to_table, plain table (ceiling)",
-                "postgresql",
-                total,
-                t.elapsed,
-                "rows/s",
-                note="5000 rows per COPY",
+                "5000 rows per COPY",
             )
         )
         await conn.execute(
@@ -90,21 +95,14 @@ async def raw_asyncpg(ctx: Context) -> list[Figure]:
             "(LIKE custody_test_results INCLUDING ALL)"
         )
         await conn.execute("TRUNCATE bench_clone_results")
-        rows = raw_rows(total, 3)
-        with Timer() as t:
-            for start in range(0, total, 5000):
-                await conn.copy_records_to_table(
-                    "bench_clone_results", records=rows[start : start + 5000], columns=COLUMNS
-                )
         figures.append(
-            rate_figure(
+            await _copy_rate(
+                conn,
+                "bench_clone_results",
+                raw_rows(total, 3),
                 "raw.copy_indexed.postgresql",
                 "raw asyncpg copy_records_to_table, clone of custody_test_results with its indexes",
-                "postgresql",
-                total,
-                t.elapsed,
-                "rows/s",
-                note="5000 rows per COPY; no foreign keys, no counters",
+                "5000 rows per COPY; no foreign keys, no counters",
             )
         )
         await conn.execute("DROP TABLE bench_clone_results")

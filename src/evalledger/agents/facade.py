@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,21 +23,14 @@ from evalledger.agents.schemas import (
     LearningIn,
 )
 from evalledger.agents.service import AgentMetricsService
-from evalledger.db.engine import Database
+from evalledger.db.engine import PerDatabase
 from evalledger.runtime import gc_paused
 from evalledger.sdk.base import LedgerBase
 from evalledger.sdk.recorder import Recorder
 from evalledger.uow import UnitOfWork
 
-_GROUPS: weakref.WeakKeyDictionary[Database, GroupRegistry] = weakref.WeakKeyDictionary()
-
-
-def _groups(db: Database) -> GroupRegistry:
-    """One group-commit registry per database (shared by every actor's view of the ledger)."""
-    registry = _GROUPS.get(db)
-    if registry is None:
-        registry = _GROUPS[db] = GroupRegistry()
-    return registry
+#: One group-commit registry per database (shared by every actor's view of the ledger).
+_groups = PerDatabase(GroupRegistry)
 
 
 def _model(cls: Any, value: Any) -> Any:

@@ -117,19 +117,29 @@ def _dump(record: Any) -> str:
 # -- export -----------------------------------------------------------------------------
 
 
-async def _keyset(uow: UnitOfWork, base: Any, table: Any) -> AsyncIterator[list[Any]]:
-    """Chunks of ``base`` ordered by ``(created_at, id)``, read by keyset."""
+def _processed_key(row: Any) -> tuple[datetime, uuid.UUID]:
+    return row.created_at, row.id
+
+
+async def _keyset(
+    uow: UnitOfWork,
+    base: Any,
+    table: Any,
+    key_of: Callable[[Any], tuple[datetime, uuid.UUID]] = _processed_key,
+) -> AsyncIterator[list[Any]]:
+    """Chunks of ``base``'s rows ordered by ``(created_at, id)``, read by keyset; ``key_of``
+    gives a row's ``(created_at, id)`` as Python values."""
     created, ident = table.c.created_at, table.c.id
     last: tuple[datetime, uuid.UUID] | None = None
     while True:
         stmt = base.order_by(created, ident).limit(EXPORT_CHUNK)
         if last is not None:
             stmt = stmt.where(past_key(created, ident, last[0], last[1], descending=False))
-        rows = list((await uow.session.execute(stmt)).mappings())
+        rows = list((await uow.session.execute(stmt)).all())
         if not rows:
             return
         yield rows
-        last = (rows[-1]["created_at"], rows[-1]["id"])
+        last = key_of(rows[-1])
 
 
 # The bulk of an export (assessments and their evidence) is read as the driver returns it,
@@ -243,25 +253,13 @@ def _assessment_line(row: Any, evidence: list[str], at: Callable[[Any], str]) ->
     )
 
 
-async def _raw_chunks(uow: UnitOfWork, base: Any) -> AsyncIterator[list[Any]]:
-    """Chunks of raw assessment rows (tuples in :data:`_ASSESSMENT_COLUMNS` order), by keyset
-    over ``(created_at, id)``."""
-    created, ident = assessments_t.c.created_at, assessments_t.c.id
-    base = base.with_only_columns(*_raw(assessments_t, _ASSESSMENT_COLUMNS))
-    last: tuple[datetime, uuid.UUID] | None = None
-    while True:
-        stmt = base.order_by(created, ident).limit(EXPORT_CHUNK)
-        if last is not None:
-            stmt = stmt.where(past_key(created, ident, last[0], last[1], descending=False))
-        rows = list((await uow.session.execute(stmt)).all())
-        if not rows:
-            return
-        yield rows
-        at = rows[-1][8]
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at)
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-        last = (at, uuid.UUID(str(rows[-1][0])))
+def _raw_key(row: Any) -> tuple[datetime, uuid.UUID]:
+    """``(created_at, id)`` of a raw assessment row (:data:`_ASSESSMENT_COLUMNS` order)."""
+    at = row[8]
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at, uuid.UUID(str(row[0]))
 
 
 async def _raw_evidence(
@@ -335,7 +333,8 @@ async def export_assessments(
     tmp_s = await asyncio.to_thread(_scratch, output.parent)
     try:
         at = _stamper()
-        async for rows in _raw_chunks(uow, base):
+        raw = base.with_only_columns(*_raw(assessments_t, _ASSESSMENT_COLUMNS))
+        async for rows in _keyset(uow, raw, assessments_t, _raw_key):
             evidence = await _raw_evidence(uow, [r[0] for r in rows], at)
             chunk = []
             for row in rows:
@@ -351,7 +350,7 @@ async def export_assessments(
             chunk = []
             for row in rows:
                 chunk.append(("," if n_students else "") + "\n    ")
-                chunk.append(_dump(student_record(row)))
+                chunk.append(_dump(student_record(row._mapping)))
                 n_students += 1
             await asyncio.to_thread(tmp_s.write, "".join(chunk))
         header = {

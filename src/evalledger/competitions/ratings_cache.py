@@ -17,12 +17,12 @@ The reverse order could tag old ratings with the new watermark and serve them in
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
 from evalledger.competitions.leaderboard import Ratings
+from evalledger.db.engine import PerDatabase
 
 #: Boards kept per database (each holds one rating and interval per agent: a few KB).
 KEPT = 64
@@ -59,12 +59,5 @@ class RatingsCache:
         self._entries.clear()
 
 
-_caches: weakref.WeakKeyDictionary[Any, RatingsCache] = weakref.WeakKeyDictionary()
-
-
-def for_database(db: Any) -> RatingsCache:
-    """The cache of one :class:`~evalledger.db.engine.Database` (dropped with it)."""
-    cache = _caches.get(db)
-    if cache is None:
-        cache = _caches[db] = RatingsCache()
-    return cache
+#: The cache of one :class:`~evalledger.db.engine.Database` (dropped with it).
+for_database = PerDatabase(RatingsCache)

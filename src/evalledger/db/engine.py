@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -207,3 +208,24 @@ def _postgres_engine(settings: Settings, database_url: str | None = None) -> Asy
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
     )
+
+
+T = TypeVar("T")
+
+
+class PerDatabase(Generic[T]):
+    """One ``T`` per :class:`Database`, made on first use and dropped with the database.
+
+    For process-local state that belongs to one engine and its event loop (the group-commit
+    registry, the ratings cache) and must be shared by every actor's view of the ledger.
+    """
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._by_db: weakref.WeakKeyDictionary[Database, T] = weakref.WeakKeyDictionary()
+
+    def __call__(self, db: Database) -> T:
+        value = self._by_db.get(db)
+        if value is None:
+            value = self._by_db[db] = self._factory()
+        return value
