@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.live import Live
@@ -18,6 +18,9 @@ from evalledger.db.engine import Database
 from evalledger.ops import backup as backups
 from evalledger.ops import csvio, health, report
 from evalledger.ops import restore as restores
+
+if TYPE_CHECKING:
+    from evalledger.sdk.ledger import Ledger
 
 T = TypeVar("T")
 
@@ -170,15 +173,27 @@ def _health_table(rep: health.HealthReport) -> Table:
     for t in rep.tables:
         size = f", {t.bytes / 1024:,.0f} KiB" if t.bytes is not None else ""
         table.add_row(f"  {t.table}", f"{t.rows:,} rows{size}")
-    for s in rep.stale_services:
-        table.add_row(
-            "stale", f"{s['service_name']}/{s['instance_id']} since {s['last_heartbeat']}"
-        )
     for p in rep.problems:
         table.add_row("[red]problem[/red]", p)
+    for w in rep.warnings:
+        table.add_row(f"[yellow]warning[/yellow] ({rep.project})", w)
     if rep.error:
         table.add_row("[red]error[/red]", rep.error)
     return table
+
+
+async def _project_ledger(db: Database, project: str | None) -> Ledger:
+    """A ledger over ``db`` acting for ``project`` (the default project when None)."""
+    from evalledger.sdk.ledger import Ledger
+    from evalledger.tenancy import service as tenancy
+    from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
+
+    actor = LOCAL_ACTOR
+    if project is not None:
+        async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
+            found = await tenancy.get_project(uow, project)
+        actor = Actor(project_id=found.id, name=f"local:{project}")
+    return Ledger(db, db.settings, actor)
 
 
 def health_command(
@@ -187,14 +202,24 @@ def health_command(
     diagnose: bool = typer.Option(False, "--diagnose", help="add the database's own view"),
     interval: float = typer.Option(2.0, "--interval", min=0.2, help="--watch refresh seconds"),
     stale_minutes: float = typer.Option(5.0, "--stale-minutes", help="heartbeat age limit"),
+    project: str | None = typer.Option(
+        None, "--project", help="whose stale heartbeats to warn about (default: default)"
+    ),
 ) -> None:
-    """Connectivity, latency, schema, pool, table sizes, stale heartbeats; exit 1 if unhealthy."""
+    """Database, latency, schema, pool, table sizes; exit 1 if unhealthy.
+
+    A project's stale service heartbeats are warnings (exit code unchanged).
+    """
     from datetime import timedelta
 
     stale = timedelta(minutes=stale_minutes)
 
     async def once(db: Database) -> health.HealthReport:
-        return await health.collect(db, diagnose=diagnose, stale_after=stale)
+        rep = await health.collect(db, diagnose=diagnose)
+        if not rep.migrations_current:
+            return rep  # the project's tables may not exist yet
+        ledger = await _project_ledger(db, project)
+        return await health.add_project_warnings(rep, ledger, stale_after=stale)
 
     if watch:
 

@@ -1,15 +1,25 @@
-"""Health facts, shared by ``GET /health`` and ``evalledger health``.
+"""Health facts, shared by ``GET /health``, the dashboard and ``evalledger health``.
 
 Each fact is measured, not asserted: a round trip with its latency, the schema revision
-against the head, the pool's use, table sizes, stale service heartbeats, and (``diagnose``)
-the database's own view of itself.
+against the head, the pool's use, table sizes and (``diagnose``) the database's own view of
+itself. These describe *this server* and nothing else: no tenant's rows decide whether the
+server is healthy, and none are shown to whoever asks ``/health``.
+
+A project's own service heartbeats are a different question, answered only to that project:
+:func:`add_project_warnings` adds its stale instances as warnings (never problems: a worker
+that stopped beating does not make the database unreachable).
+
+The reachability check runs under a deadline (``EVALLEDGER_HEALTH_TIMEOUT``, about a second):
+a database that does not answer in time is reported unreachable instead of holding the
+caller for as long as the database stays frozen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
@@ -19,8 +29,15 @@ from evalledger._version import __version__
 from evalledger.db import migrate
 from evalledger.db.engine import Database
 from evalledger.db.registry import metadata
-from evalledger.db.types import utcnow
 from evalledger.monitoring import pool_status
+from evalledger.tenancy.models import Project
+from evalledger.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from evalledger.sdk.ledger import Ledger
+
+#: A heartbeat older than this is a stale service (``evalledger health --stale-minutes``).
+DEFAULT_STALE_AFTER = timedelta(minutes=5)
 
 
 class TableSize(BaseModel):
@@ -29,8 +46,15 @@ class TableSize(BaseModel):
     bytes: int | None = None
 
 
+class StaleService(BaseModel):
+    service_name: str
+    instance_id: str
+    status: str
+    last_heartbeat: datetime
+
+
 class HealthReport(BaseModel):
-    status: str = Field(description="healthy or unhealthy")
+    status: str = Field(description="healthy or unhealthy (this server and its database only)")
     version: str
     database: str = Field(description="connected or unreachable")
     backend: str
@@ -40,10 +64,18 @@ class HealthReport(BaseModel):
     migrations_current: bool = False
     pool: dict[str, int] = Field(default_factory=dict)
     tables: list[TableSize] = Field(default_factory=list)
-    stale_services: list[dict[str, Any]] = Field(default_factory=list)
     diagnostics: dict[str, Any] | None = None
     problems: list[str] = Field(default_factory=list)
     error: str | None = None
+    project: str | None = Field(
+        None, description="the project whose warnings follow (authenticated reports only)"
+    )
+    stale_services: list[StaleService] = Field(
+        default_factory=list, description="the project's instances that stopped beating"
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="the project's own concerns; never change status"
+    )
 
 
 async def collect(
@@ -51,8 +83,13 @@ async def collect(
     *,
     include_tables: bool = True,
     diagnose: bool = False,
-    stale_after: timedelta = timedelta(minutes=5),
+    check_within: float | None = None,
 ) -> HealthReport:
+    """The server's health. ``check_within`` (seconds) bounds the reachability check.
+
+    Table sizes and diagnostics (operators' views, which can take long on a large
+    database) run after the bounded check, and only when it succeeded.
+    """
     report = HealthReport(
         status="unhealthy",
         version=__version__,
@@ -61,21 +98,21 @@ async def collect(
         head_revision=migrate.head_revision(),
     )
     try:
-        started = time.perf_counter()
-        async with db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            report.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-            report.database = "connected"
-            report.pool = pool_status(db.engine)
-            if include_tables:
-                report.tables = await _table_sizes(conn, db)
-            report.stale_services = await _stale_services(conn, stale_after)
-            if diagnose:
-                report.diagnostics = await (
-                    _diagnose_postgres(conn) if db.is_postgres else _diagnose_sqlite(conn)
-                )
-        report.schema_revision = await migrate.current_revision(db)
-        report.migrations_current = report.schema_revision == report.head_revision
+        async with asyncio.timeout(check_within):
+            await _check_reachable(db, report)
+        if include_tables or diagnose:
+            async with db.engine.connect() as conn:
+                if include_tables:
+                    report.tables = await _table_sizes(conn, db)
+                if diagnose:
+                    report.diagnostics = await (
+                        _diagnose_postgres(conn) if db.is_postgres else _diagnose_sqlite(conn)
+                    )
+    except TimeoutError:
+        report.database = "unreachable"
+        report.error = f"the database did not answer within {check_within:g} s"
+        report.problems.append("database unreachable")
+        return report
     except Exception as exc:  # health must answer, whatever broke
         report.error = f"{type(exc).__name__}: {str(exc)[:200]}"
         report.problems.append("database unreachable")
@@ -85,11 +122,56 @@ async def collect(
             f"schema at {report.schema_revision or 'none'}, head is {report.head_revision}: "
             "run `evalledger db upgrade`"
         )
-    if report.stale_services:
-        report.problems.append(f"{len(report.stale_services)} stale service heartbeat(s)")
     if report.diagnostics:
         report.problems.extend(report.diagnostics.get("problems", []))
     report.status = "healthy" if not report.problems else "unhealthy"
+    return report
+
+
+async def _check_reachable(db: Database, report: HealthReport) -> None:
+    started = time.perf_counter()
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        report.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        report.database = "connected"
+        report.pool = pool_status(db.engine)
+    report.schema_revision = await migrate.current_revision(db)
+    report.migrations_current = report.schema_revision == report.head_revision
+
+
+async def add_project_warnings(
+    report: HealthReport, ledger: Ledger, *, stale_after: timedelta = DEFAULT_STALE_AFTER
+) -> HealthReport:
+    """Add the acting project's stale service heartbeats to ``report`` as warnings.
+
+    ``ledger`` acts for one project, so the query sees that project's rows only (and, on
+    PostgreSQL with row security, the database enforces it too). Skipped when the database
+    is already known to be unreachable.
+    """
+    if report.database != "connected":
+        return report
+    async with UnitOfWork(ledger.db, write=False, primary=True, tenant_scoped=False) as uow:
+        project_id = ledger.actor.project_id
+        name = (
+            await uow.session.execute(select(Project.name).where(Project.id == project_id))
+        ).scalar_one_or_none()
+    report.project = name
+    stale = await ledger.stale_instances(stale_after.total_seconds())
+    report.stale_services = [
+        StaleService(
+            service_name=s.service_name,
+            instance_id=s.instance_id,
+            status=s.status,
+            last_heartbeat=s.last_heartbeat,
+        )
+        for s in stale
+    ]
+    minutes = stale_after.total_seconds() / 60
+    report.warnings = [
+        f"service {s.service_name}/{s.instance_id} has not sent a heartbeat for over "
+        f"{minutes:g} min (last {s.last_heartbeat.isoformat(timespec='seconds')})"
+        for s in report.stale_services
+    ]
     return report
 
 
@@ -106,22 +188,6 @@ async def _table_sizes(conn: AsyncConnection, db: Database) -> list[TableSize]:
             ).scalar_one()
         sizes.append(TableSize(table=table.name, rows=int(rows), bytes=nbytes))
     return sizes
-
-
-async def _stale_services(conn: AsyncConnection, stale_after: timedelta) -> list[dict[str, Any]]:
-    table = metadata.tables.get("service_health")
-    if table is None:
-        return []
-    cutoff = utcnow() - stale_after
-    rows = await conn.execute(
-        select(table.c.service_name, table.c.instance_id, table.c.last_heartbeat).where(
-            table.c.last_heartbeat < cutoff
-        )
-    )
-    return [
-        {"service_name": r[0], "instance_id": r[1], "last_heartbeat": r[2].isoformat()}
-        for r in rows
-    ]
 
 
 async def _diagnose_postgres(conn: AsyncConnection) -> dict[str, Any]:

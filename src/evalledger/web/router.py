@@ -22,7 +22,7 @@ from markupsafe import Markup
 from evalledger.agents.progression import level_for_xp
 from evalledger.errors import NotFoundError, Unauthenticated
 from evalledger.ops import backup
-from evalledger.ops.health import collect
+from evalledger.ops.health import add_project_warnings, collect
 from evalledger.sdk.ledger import Ledger
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import Actor, UnitOfWork
@@ -308,7 +308,13 @@ async def status_page(request: Request) -> Response:
     if ledger is None or actor is None:
         return _sign_in_redirect(request)
     # Table sizes count every project's rows: only for admin keys (and local --no-auth use).
-    report = await collect(ledger.db, include_tables=actor.scope == "admin")
+    # Stale services are the signed-in project's own, shown as warnings.
+    report = await collect(
+        ledger.db,
+        include_tables=actor.scope == "admin",
+        check_within=ledger.settings.health_timeout,
+    )
+    report = await add_project_warnings(report, ledger)
     backups = backup.list_backups(ledger.settings.backups_dir)
     return _render(
         request,
