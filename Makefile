@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# `make serve PORT=8080 HOST=::1`; without them, EVALLEDGER_PORT / EVALLEDGER_HOST or
+# 127.0.0.1:8000.
 serve: $(STAMP)
 	$(BIN)/evalledger init
 	$(BIN)/evalledger demo --if-empty
-	$(BIN)/evalledger serve --no-auth --host 127.0.0.1 --port 8000
+	$(BIN)/evalledger serve --no-auth $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
