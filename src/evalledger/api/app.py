@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evalledger._version import __version__
 from evalledger.api.deps import strict_query
+from evalledger.api.docs import install_docs
 from evalledger.api.errors import install_error_handlers
 from evalledger.api.health import router as health_router
 from evalledger.api.limits import BodySizeLimit
@@ -134,6 +135,8 @@ def create_app(
         ),
         lifespan=lifespan,
         dependencies=[Depends(strict_query)],
+        docs_url=None,  # served by install_docs, from the package (no CDN)
+        redoc_url=None,
     )
     app.state.no_auth = no_auth
     app.state.settings = settings
@@ -151,6 +154,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     install_openapi(app)
+    install_docs(app)
     return app
 
 
