@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     pool_pre_ping: bool = True
     pool_timeout: float = Field(10.0, gt=0)
     statement_timeout_ms: int = Field(30_000, ge=0, description="PostgreSQL only; 0 disables")
-    connect_timeout: float = Field(3.0, gt=0, description="seconds to open a connection")
+    connect_timeout: float = Field(5.0, gt=0, description="seconds to open a connection")
     #: Seconds ``/health`` waits for the database; also how long a pooled PostgreSQL
     #: connection's liveness ping may take when it is checked out (a frozen or partitioned
     #: server then answers 503 fast instead of holding every request).

@@ -69,3 +69,58 @@ def test_server_survives_a_database_restart(cluster: ThrowawayCluster) -> None:
         r = http.post("/api/agent-metrics/guardian/custody-test", json={"passed": True, "score": 9})
         assert r.status_code == 200
         assert r.json()["updated_custody_metrics"]["total_tests_given"] == 2
+
+
+def test_a_frozen_database_gets_fast_503s_and_service_again_after(
+    cluster: ThrowawayCluster,
+) -> None:
+    """SIGSTOP stands in for a network partition: sockets stay open, nothing answers.
+
+    Before, every request (``/health`` included) waited for the whole freeze. Now
+    ``/health`` gives up after ``EVALLEDGER_HEALTH_TIMEOUT`` and API requests within the
+    ping and connect timeouts, each a 503 with ``Retry-After``; after the thaw the same
+    server process answers 200 again.
+    """
+    import subprocess
+    import sys
+
+    from tests.integration.test_server_and_clients import _env
+
+    url = cluster.url()
+    subprocess.run(
+        [sys.executable, "-m", "evalledger.cli.main", "init", "--seed"],
+        env=_env(EVALLEDGER_DATABASE_URL=url),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with running_server(url, "--no-auth") as base, httpx.Client(base_url=base, timeout=30) as http:
+        assert http.get("/api/agent-metrics/guardian").status_code == 200
+        frozen = cluster.freeze()
+        try:
+            for path, within in (
+                ("/health", 2.5),
+                ("/api/agent-metrics/guardian", 8.0),
+                ("/api/v1/claims", 8.0),
+                ("/health", 2.5),
+            ):
+                started = time.monotonic()
+                r = http.get(path)
+                elapsed = time.monotonic() - started
+                assert r.status_code == 503, (path, r.text)
+                assert r.headers.get("Retry-After") == "1", path
+                assert r.headers["content-type"].startswith("application/json"), path
+                assert elapsed < within, f"{path} took {elapsed:.1f} s during the freeze"
+            assert r.json()["database"] == "unreachable"
+        finally:
+            cluster.thaw(frozen)
+        deadline = time.monotonic() + 20
+        while True:
+            r = http.get("/health")
+            if r.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.status_code == 200, r.text
+        assert http.get("/api/agent-metrics/guardian").status_code == 200
+        r = http.post("/api/agent-metrics/guardian/custody-test", json={"passed": True, "score": 9})
+        assert r.status_code == 200, r.text

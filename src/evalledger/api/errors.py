@@ -45,11 +45,13 @@ def _rejected(message: str) -> JSONResponse:
     )
 
 
-def unavailable(reason: str) -> JSONResponse:
+def unavailable(reason: str, *, replay: bool = True) -> JSONResponse:
+    """503 with ``Retry-After``. ``replay=False``: safe reads are not retried in-process."""
+    headers = {"Retry-After": "1"}
+    if replay:
+        headers[TRANSIENT_HEADER.decode()] = "1"
     return JSONResponse(
-        _body(f"database unavailable ({reason}); retry shortly"),
-        status_code=503,
-        headers={"Retry-After": "1", TRANSIENT_HEADER.decode(): "1"},
+        _body(f"database unavailable ({reason}); retry shortly"), status_code=503, headers=headers
     )
 
 
@@ -114,5 +116,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OSError)
     async def _os(_: Request, exc: OSError) -> JSONResponse:
-        log.error("database_unreachable", error=str(exc)[:300])
+        log.error("database_unreachable", error=str(exc)[:300] or type(exc).__name__)
+        if isinstance(exc, TimeoutError):
+            # The database did not answer in time (frozen, partitioned): replaying the read
+            # would only make the caller wait a second time for the same silence.
+            return unavailable("no answer in time", replay=False)
         return unavailable("unreachable")

@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -198,16 +199,55 @@ def _postgres_engine(settings: Settings, database_url: str | None = None) -> Asy
         # (SQLAlchemy's documented recipe for PgBouncer with asyncpg).
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_name_func"] = _unique_statement_name
-    return create_async_engine(
+    if settings.statement_timeout_ms:
+        # The client stops waiting shortly after the server would have cancelled the
+        # statement: a server that never answers (frozen, partitioned) cannot hold a
+        # connection, a transaction's rollback or a request forever.
+        connect_args["command_timeout"] = settings.statement_timeout_ms / 1000 + COMMAND_GRACE_S
+    engine = create_async_engine(
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_recycle=settings.pool_recycle,
-        pool_pre_ping=settings.pool_pre_ping,
         pool_timeout=settings.pool_timeout,
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
     )
+    if settings.pool_pre_ping:
+        _ping_on_checkout(engine, settings.health_timeout)
+    return engine
+
+
+#: Seconds the client waits for a statement beyond the server's own ``statement_timeout``.
+COMMAND_GRACE_S = 5.0
+
+
+def _ping_on_checkout(engine: AsyncEngine, within: float) -> None:
+    """A liveness ping, bounded to ``within`` seconds, whenever a pooled connection is reused.
+
+    SQLAlchemy's own ``pool_pre_ping`` waits without limit: with the server frozen or cut off
+    by a partition every request hung for as long as the outage lasted, ``/health``
+    included. A ping that does not answer in time closes that connection at once (no
+    graceful goodbye to a server that does not answer) and makes the pool open a new one,
+    which is bounded by the connect timeout: the request fails fast with a 503 instead.
+    Fresh connections have just proved themselves and are not pinged.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["evalledger_fresh"] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop("evalledger_fresh", False):
+            return
+        try:
+            dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1", timeout=within))
+        except BaseException as exc:
+            dbapi_connection.driver_connection.terminate()
+            if not isinstance(exc, Exception):
+                raise  # cancelled: the connection is closed, the cancellation goes on
+            raise DisconnectionError(f"no answer to a ping within {within:g} s") from exc
 
 
 T = TypeVar("T")
