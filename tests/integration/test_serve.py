@@ -167,3 +167,22 @@ def test_a_port_in_use_is_one_line_and_exit_code_2(fresh_clone: Path) -> None:
     assert len(lines) == 1, lines
     assert f"127.0.0.1:{port}" in lines[0] and "already in use" in lines[0]
     assert "started" not in result.stdout + result.stderr  # nothing claims it started
+
+
+def test_serve_with_workers_shares_the_bound_socket(fresh_clone: Path) -> None:
+    port = free_port()
+    env = _clean_env(EVALLEDGER_DATABASE_URL="sqlite:///./x.db")
+    subprocess.run(
+        [sys.executable, "-m", "evalledger.cli.main", "init"],
+        cwd=fresh_clone,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    cmd = [sys.executable, "-m", "evalledger.cli.main", "serve", "--no-auth", "--port", str(port)]
+    with _process([*cmd, "--workers", "2"], fresh_clone, env) as proc:
+        _wait_for_line(proc, SERVING.format(port=port), timeout=60)
+        # The socket listens before the workers are up: the first request waits, not fails.
+        r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=30)
+        assert r.status_code == 200, r.text
