@@ -21,6 +21,7 @@ from evalledger.db.engine import Database
 from evalledger.db.registry import metadata
 from evalledger.db.types import utcnow
 from evalledger.monitoring import pool_status
+from evalledger.redact import redact
 
 
 class TableSize(BaseModel):
@@ -77,7 +78,7 @@ async def collect(
         report.schema_revision = await migrate.current_revision(db)
         report.migrations_current = report.schema_revision == report.head_revision
     except Exception as exc:  # health must answer, whatever broke
-        report.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        report.error = redact(f"{type(exc).__name__}: {str(exc)[:200]}")
         report.problems.append("database unreachable")
         return report
     if not report.migrations_current:
