@@ -18,8 +18,14 @@ import re
 
 MASK = "***"
 
-#: A URL inside free text: a scheme, ``://``, then everything up to whitespace or a quote.
-_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+#: A URL inside free text, up to whitespace or a quote: anything with a ``scheme://``, and
+#: anything with ``user:...@`` (a URL whose scheme is mistyped or missing).
+_URL_IN_TEXT = re.compile(
+    # The lookbehinds let a match start only where a scheme or a token starts: linear time
+    # on long input (log lines carry request paths a client chose).
+    r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+"
+    r"|(?<![^\s'\"<>])(?=[^\s'\"<>:@]*:[^\s'\"<>]*@)[^\s'\"<>]+"
+)
 #: libpq and asyncpg accept the password as a query parameter too.
 _PASSWORD_PARAM = re.compile(r"((?:^|[?&;])(?:password|passwd|pwd|sslpassword)=)[^&;#\s]*", re.I)
 
@@ -54,5 +60,10 @@ def redact_url(url: str) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with the password of every URL in it replaced by ``***``."""
+    """``text`` with the password of every URL in it replaced by ``***``.
+
+    In free text a URL ends at whitespace, so an unescaped space inside a password (which a
+    valid URL spells ``%20``) leaves what follows it; values known to be URLs go through
+    :func:`redact_url` whole.
+    """
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)

@@ -69,3 +69,27 @@ def test_validation_errors_of_settings_do_not_quote_the_input() -> None:
 def test_settings_redacted_url_masks_even_a_query_password() -> None:
     settings = load_settings(database_url=URLS[-1])
     assert PASSWORD not in settings.redacted_url()
+
+
+def test_log_lines_mask_passwords_of_malformed_urls(capsys: pytest.CaptureFixture[str]) -> None:
+    from evalledger.logs import configure_logging
+
+    configure_logging("info", json_output=True)
+    import structlog
+
+    in_text = [u for u in URLS if " " not in u]  # free text: a URL ends at whitespace
+    for url in in_text:
+        structlog.get_logger("t").error("database_error", error=f"could not open {url} now")
+    out = capsys.readouterr().out
+    assert out.count("database_error") == len(in_text)
+    assert PASSWORD not in out
+
+
+def test_redact_is_linear_on_hostile_text() -> None:
+    """Log lines carry request paths a client chose: no input may make the scrubber crawl."""
+    import time
+
+    for hostile in ("a:" * 10_000, "ab" * 10_000, ":" * 20_000, "a@:" * 7_000, "/x" * 10_000):
+        started = time.perf_counter()
+        redact(hostile)
+        assert time.perf_counter() - started < 0.3, hostile[:12]
