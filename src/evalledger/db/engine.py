@@ -68,7 +68,7 @@ class Database:
             replicas = []
             for url in settings.read_replica_urls:
                 engine = _postgres_engine(settings, url)
-                instrument_engine(engine, pool_label="replica")
+                instrument_engine(engine, pool_label=replica_label(url))
                 sessions = async_sessionmaker(engine, expire_on_commit=False, class_=ReplicaSession)
                 replicas.append(Replica(replica_label(url), engine, sessions))
             self.replicas = ReplicaSet(
