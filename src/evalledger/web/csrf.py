@@ -40,19 +40,26 @@ def valid_token(value: str | None) -> bool:
     return bool(value) and _TOKEN.match(value or "") is not None
 
 
-def same_host(source: str, host: str) -> bool:
-    """True when the URL ``source`` (an Origin or Referer) names ``host`` (host[:port]).
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    The scheme is not compared: behind a TLS-terminating proxy the browser says ``https``
-    while the server sees ``http``; host and port are what another site cannot fake.
+
+def same_host(source: str, host: str) -> bool:
+    """True when the URL ``source`` (an Origin or Referer) names ``host`` (``Host``).
+
+    Host and port are compared (a default port written or left out is the same port); the
+    scheme is not, since behind a TLS-terminating proxy the browser says ``https`` while the
+    server sees ``http``. Host and port are what another site cannot fake.
     """
     if not source or not host:
         return False
     try:
-        netloc = urlsplit(source).netloc
-    except ValueError:
+        parts = urlsplit(source)
+        theirs = (parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme))
+        ours = urlsplit(f"{parts.scheme or 'http'}://{host.strip()}")
+        mine = (ours.hostname, ours.port or _DEFAULT_PORTS.get(ours.scheme))
+    except ValueError:  # a malformed port or IPv6 literal
         return False
-    return bool(netloc) and netloc.lower() == host.strip().lower()
+    return theirs[0] is not None and theirs == mine
 
 
 def forgery(
