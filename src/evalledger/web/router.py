@@ -3,8 +3,9 @@
 Sign-in takes an API key (any scope; ``read`` is enough), checks it and keeps it in an
 http-only, ``SameSite=Strict`` cookie (``Secure`` over HTTPS); every page authenticates the
 cookie's key exactly as the API authenticates a bearer key, so a revoked key stops working at
-once. With ``serve --no-auth`` (loopback only) the pages need no sign-in. See
-docs/security.md, "Dashboard".
+once. With ``serve --no-auth`` (loopback only) the pages need no sign-in. Every form post
+passes :mod:`evalledger.web.csrf`'s checks (own Origin, matching token); every page carries
+the CSRF token in its forms. See docs/security.md, "Dashboard".
 """
 
 from __future__ import annotations
