@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from evalledger.redact import redact, redact_url
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./evalledger.db"
 
 #: Synchronous or bare driver names a user may type, mapped to the async driver we run on.
@@ -44,10 +46,11 @@ def normalise_database_url(raw: str, setting: str = "EVALLEDGER_DATABASE_URL") -
     """
     try:
         url: URL = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        # Never the raw value or the parser's message: either may hold the password.
         raise ConfigError(
-            f"{setting} is not a database URL ({raw!r}): expected e.g. "
-            f"{DEFAULT_DATABASE_URL} or postgresql://user@host:5432/db"
+            f"{setting} is not a database URL ({redact_url(raw)!r}): expected e.g. "
+            f"{DEFAULT_DATABASE_URL} or postgresql://user:password@host:5432/db"
         ) from exc
     driver = _ASYNC_DRIVERS.get(url.drivername)
     if driver is None:
@@ -63,7 +66,10 @@ def normalise_database_url(raw: str, setting: str = "EVALLEDGER_DATABASE_URL") -
 class Settings(BaseSettings):
     """All of evalledger's configuration. See the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="EVALLEDGER_", extra="ignore")
+    #: ``hide_input_in_errors``: a ValidationError must not quote a URL with its password.
+    model_config = SettingsConfigDict(
+        env_prefix="EVALLEDGER_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = DEFAULT_DATABASE_URL
     pool_size: int = Field(20, ge=1, le=1000)
@@ -162,7 +168,7 @@ class Settings(BaseSettings):
 
     def redacted_url(self) -> str:
         """The database URL safe for logs and output: the password is masked."""
-        return make_url(self.database_url).render_as_string(hide_password=True)
+        return redact_url(self.database_url)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -176,7 +182,7 @@ def load_settings(**overrides: object) -> Settings:
         ctx = err.get("ctx") or {}
         if "error" in ctx and isinstance(ctx["error"], ConfigError):
             raise ConfigError(str(ctx["error"])) from None
-        raise ConfigError(f"EVALLEDGER_{field.upper()} is invalid: {message}") from None
+        raise ConfigError(redact(f"EVALLEDGER_{field.upper()} is invalid: {message}")) from None
 
 
 @lru_cache(maxsize=1)

@@ -9,14 +9,15 @@ from typing import Any
 
 import structlog
 
+from evalledger.redact import redact
+
 _SECRET = re.compile(r"evl_[0-9a-f]{8}_[A-Za-z0-9_-]+")
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _SENSITIVE_KEYS = {"authorization", "api_key", "secret", "password", "token"}
 
 
 def scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return _PASSWORD_IN_URL.sub(r"\1***@", _SECRET.sub("evl_***", value))
+        return redact(_SECRET.sub("evl_***", value))
     return value
 
 

@@ -1,10 +1,9 @@
-"""Health, the persistence report, CSV export/import, /metrics."""
+"""Health, the persistence report, CSV export/import (``/metrics``: test_metrics.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -104,36 +103,3 @@ async def test_csv_round_trip_and_bad_line(seeded: Ledger, tmp_path: Path) -> No
         await csvio.import_csv(seeded.db, "custody_test_results", bad_type)
     with pytest.raises(ValidationFailed, match="unknown table"):
         await csvio.import_csv(seeded.db, "nope", bad_type)
-
-
-async def test_metrics_endpoint(api: httpx.AsyncClient) -> None:
-    await api.post("/api/agent-metrics/guardian/custody-test", json={"passed": True, "score": 5})
-    await api.get("/api/agent-metrics/ghost")
-    r = await api.get("/metrics")
-    assert r.status_code == 200
-    body = r.text
-    assert (
-        'evalledger_http_requests_total{method="POST",route="/api/agent-metrics/{agent_type}/custody-test",status="200"}'
-        in body
-    )
-    assert "evalledger_http_request_duration_seconds_bucket" in body
-    assert 'evalledger_db_transactions_total{kind="write",outcome="commit"}' in body
-    assert "evalledger_db_pool_checked_out" in body
-    assert 'evalledger_errors_total{kind="client",status="404"}' in body
-
-
-async def test_metrics_need_a_key(app_for) -> None:  # type: ignore[no-untyped-def]
-    async with app_for() as anon:
-        assert (await anon.get("/metrics")).status_code == 401
-
-
-async def test_monitor_query_times_operations() -> None:
-    from evalledger.monitoring import QUERY_LATENCY, monitor_query
-
-    @monitor_query(operation="complex_query", table="verification_requests")
-    async def op() -> int:
-        return 7
-
-    assert await op() == 7
-    sample = QUERY_LATENCY.labels("complex_query", "verification_requests")
-    assert sample._sum.get() > 0  # type: ignore[attr-defined]

@@ -299,6 +299,11 @@ async def test_reads_hit_the_replica_and_not_the_primary(
     assert replica_after - replica_before >= 21
     assert primary_after == primary_before
     assert reads(cluster) - counted_before == 21
+    # The replica's pool is reported beside the primary's, under the same label.
+    label = f"127.0.0.1:{cluster.replica_port}/{DB_NAME}"
+    size = REGISTRY.get_sample_value("evalledger_db_pool_size", {"pool": label})
+    assert size is not None and size >= 1
+    assert REGISTRY.get_sample_value("evalledger_db_pool_checked_out", {"pool": label}) == 0
 
 
 async def test_a_write_is_visible_to_its_own_unit_of_work_and_later_reads(

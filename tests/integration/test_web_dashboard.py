@@ -145,6 +145,12 @@ async def test_dashboard_in_chromium(ledger: Ledger, browser: object, tmp_path: 
         board = (await api.get("/api/v1/leaderboard", params={"method": "elo"})).json()
         context = await browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
         page = await context.new_page()
+        # The pages satisfy their Content-Security-Policy: Chromium reports every violation.
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
 
         # Signed out: the overview sends you to the sign-in page; a wrong key is refused.
         await page.goto(f"{base}/")
@@ -179,6 +185,12 @@ async def test_dashboard_in_chromium(ledger: Ledger, browser: object, tmp_path: 
         ]
         assert [r[:5] for r in rows] == expected
         assert {"guardian", "probe", "sandbox"} <= {r[1] for r in rows}
+        # The pass-rate bars are drawn (SVG widths, not the inline styles the CSP blocks).
+        widths = await page.eval_on_selector_all(
+            "#leaderboard td.pass-rate svg.bar rect.fill",
+            "rects => rects.map(r => r.getBoundingClientRect().width)",
+        )
+        assert len(widths) == len(expected) and max(widths) > 0
         await _shot(page, "overview", backend)
 
         # Open an agent from the leaderboard: one chart point per day with results.
@@ -242,6 +254,20 @@ async def test_dashboard_in_chromium(ledger: Ledger, browser: object, tmp_path: 
         assert not [c for c in await context.cookies() if c["name"] == "evalledger_session"]
         await page.goto(f"{base}/events")
         assert "/sign-in" in page.url
+        assert violations == []
+
+        # Login CSRF: a page on another origin posts its own key to the sign-in form. The
+        # browser follows, and gets a 403 and no session.
+        attacker = await context.new_page()
+        await attacker.set_content(
+            f'<form method="post" action="{base}/sign-in">'
+            f'<input name="key" value="{read_key}"><input name="next" value="/"></form>'
+        )
+        async with attacker.expect_navigation() as navigation:
+            await attacker.eval_on_selector("form", "f => f.submit()")
+        refused = await navigation.value
+        assert refused is not None and refused.status == 403
+        assert not [c for c in await context.cookies() if c["name"] == "evalledger_session"]
         await context.close()
         await api.aclose()
 

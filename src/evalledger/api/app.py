@@ -27,6 +27,7 @@ from evalledger.api.limits import BodySizeLimit
 from evalledger.api.metrics import router as metrics_router
 from evalledger.api.openapi import install_openapi
 from evalledger.api.resilience import RetryTransientReads
+from evalledger.api.security_headers import SecurityHeaders
 from evalledger.config import Settings, get_settings
 from evalledger.domains import domain_modules
 from evalledger.monitoring import ERRORS, REQUEST_LATENCY, REQUESTS
@@ -151,6 +152,7 @@ def create_app(
         max_json_depth=settings.max_json_depth,
     )
     app.add_middleware(RetryTransientReads)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, 413s included
     for router in ROUTERS:
         app.include_router(router)
     install_openapi(app)

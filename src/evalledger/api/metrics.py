@@ -1,10 +1,15 @@
-"""``GET /metrics``: Prometheus exposition (needs a key of any scope, like every data route)."""
+"""``GET /metrics``: Prometheus exposition, for ``admin`` keys only.
+
+The figures are server-wide (request counts by route, statements, pools, caches across every
+project), so a ``read`` or ``write`` key of one project gets 403 and no key gets 401; under
+``serve --no-auth`` (loopback only) the caller acts as admin, as on every other route.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from evalledger.api.deps import Reader
+from evalledger.api.deps import Admin
 from evalledger.monitoring import render
 
 router = APIRouter(tags=["monitoring"])
@@ -13,8 +18,9 @@ router = APIRouter(tags=["monitoring"])
 @router.get(
     "/metrics",
     response_class=Response,
+    summary="Prometheus metrics (admin keys)",
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
-async def metrics(ledger: Reader) -> Response:
-    body, content_type = render(ledger.db.engine)
+async def metrics(_: Admin) -> Response:
+    body, content_type = render()
     return Response(body, media_type=content_type)

@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from evalledger.config import ConfigError, Settings, get_settings
 from evalledger.errors import EvalLedgerError, NotFoundError, SchemaOutOfDate
+from evalledger.redact import redact
 
 T = TypeVar("T")
 
@@ -26,6 +28,10 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_SCHEMA = 4
+
+#: SQLSTATEs of a server that answered and turned us away: class 28 (unknown role, wrong
+#: password) and 3D000 (no such database). The URL is wrong, not the network.
+_REFUSALS = ("28", "3D000")
 
 
 def settings_or_exit() -> Settings:
@@ -50,11 +56,20 @@ def run(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(EXIT_NOT_FOUND) from None
     except EvalLedgerError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}")
+        err_console.print(f"[red]error:[/red] {redact(exc.message)}")
         raise typer.Exit(EXIT_ERROR) from None
     except OSError as exc:
-        err_console.print(f"[red]error:[/red] cannot reach the database: {exc}")
+        err_console.print(f"[red]error:[/red] cannot reach the database: {redact(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from None
+    except DBAPIError as exc:
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+        if not sqlstate.startswith(_REFUSALS):
+            raise
+        err_console.print(
+            f"[red]error:[/red] the database refused the connection: {redact(str(exc.orig))} "
+            "(check EVALLEDGER_DATABASE_URL)"
+        )
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 async def with_ledger(fn: Callable[[Any], Awaitable[T]], *, project: str | None = None) -> T:

@@ -26,6 +26,7 @@ from evalledger.competitions.schemas import (
 from evalledger.competitions.service import CompetitionsService
 from evalledger.db.repository import Page
 from evalledger.errors import ValidationFailed
+from evalledger.monitoring import CACHE_LOOKUPS
 from evalledger.sdk.base import LedgerBase
 from evalledger.uow import UnitOfWork
 
@@ -127,6 +128,7 @@ class CompetitionsFacade(LedgerBase):
             # The watermark is read before any of the ratings' inputs: see ratings_cache.
             watermark, agents = await service.leaderboard_agents(method)
             computed = cache.get(key, watermark)
+            CACHE_LOOKUPS.labels("ratings", "miss" if computed is None else "hit").inc()
             if computed is None and method == "xp":  # nothing to fit: two GROUP BY counts
                 total, played = await service.events.scored_counts(event_type)
                 computed = Ratings(total, played, {})

@@ -42,6 +42,7 @@ from evalledger.db.replicas import (
     open_replica_session,
     replica_label,
 )
+from evalledger.monitoring import instrument_engine
 
 #: Execution option that marks a connection as one that will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "evalledger_write"
@@ -68,6 +69,7 @@ class Database:
             replicas = []
             for url in settings.read_replica_urls:
                 engine = _postgres_engine(settings, url)
+                instrument_engine(engine, pool_label=replica_label(url))
                 sessions = async_sessionmaker(engine, expire_on_commit=False, class_=ReplicaSession)
                 replicas.append(Replica(replica_label(url), engine, sessions))
             self.replicas = ReplicaSet(
@@ -138,8 +140,12 @@ class Database:
 def _create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(settings)
-    return _postgres_engine(settings)
+        engine = _sqlite_engine(settings)
+    else:
+        engine = _postgres_engine(settings)
+    # Every statement timed and the pool reported (evalledger_db_* in /metrics).
+    instrument_engine(engine, pool_label="primary")
+    return engine
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:

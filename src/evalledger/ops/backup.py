@@ -39,6 +39,7 @@ from evalledger.ops.canonical import (
     stream_rows,
     table_digests,
 )
+from evalledger.redact import redact
 
 FORMAT_VERSION = 1
 PREFIX = "evalledger-backup-"
@@ -177,7 +178,9 @@ async def _run_tool(*args: str) -> str:
     )
     out, err = await proc.communicate()
     if proc.returncode != 0:
-        raise ValidationFailed(f"{args[0]} failed: {err.decode(errors='replace').strip()[:500]}")
+        # libpq may quote the connection string it was given (the URL, password included).
+        detail = redact(err.decode(errors="replace").strip())[:500]
+        raise ValidationFailed(f"{args[0]} failed: {detail}")
     return out.decode(errors="replace")
 
 

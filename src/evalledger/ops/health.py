@@ -30,6 +30,7 @@ from evalledger.db import migrate
 from evalledger.db.engine import Database
 from evalledger.db.registry import metadata
 from evalledger.monitoring import pool_status
+from evalledger.redact import redact
 from evalledger.tenancy.models import Project
 from evalledger.uow import UnitOfWork
 
@@ -114,7 +115,7 @@ async def collect(
         report.problems.append("database unreachable")
         return report
     except Exception as exc:  # health must answer, whatever broke
-        report.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        report.error = redact(f"{type(exc).__name__}: {str(exc)[:200]}")
         report.problems.append("database unreachable")
         return report
     if not report.migrations_current:

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from evalledger.db.engine import Database
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, Unauthenticated, ValidationFailed
+from evalledger.monitoring import CACHE_LOOKUPS
 from evalledger.tenancy.models import SCOPES, ApiKey, Project
 from evalledger.uow import Actor, UnitOfWork
 
@@ -175,7 +176,9 @@ async def authenticate_cached(db: Database, secret: str) -> Actor:
     hit = _auth_cache.get(digest)
     now = time.monotonic()
     if hit is not None and hit[0] > now:
+        CACHE_LOOKUPS.labels("auth", "hit").inc()
         return hit[1]
+    CACHE_LOOKUPS.labels("auth", "miss").inc()
     key = (id(db), digest)
     pending = _auth_lookups.get(key)
     if pending is not None:

@@ -88,6 +88,14 @@ def line_chart(
 
 
 def bar(fraction: float) -> Markup:
-    """A horizontal bar (pure CSS width) for tables: ``fraction`` of the cell, 0..1."""
+    """A small horizontal bar for tables, filled to ``fraction`` (clamped to 0..1).
+
+    SVG, so the fill is a ``width`` attribute: an inline ``style`` would be blocked by the
+    dashboard's Content-Security-Policy (``style-src 'self'``, see
+    :mod:`evalledger.api.security_headers`). The number beside it is the accessible text.
+    """
     pct = max(0.0, min(1.0, fraction)) * 100
-    return Markup(f'<span class="bar"><span style="width:{pct:.1f}%"></span></span>')
+    return Markup(
+        '<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true">'
+        f'<rect class="fill" width="{pct:.1f}" height="8"/></svg>'
+    )

@@ -3,8 +3,9 @@
 Sign-in takes an API key (any scope; ``read`` is enough), checks it and keeps it in an
 http-only, ``SameSite=Strict`` cookie (``Secure`` over HTTPS); every page authenticates the
 cookie's key exactly as the API authenticates a bearer key, so a revoked key stops working at
-once. With ``serve --no-auth`` (loopback only) the pages need no sign-in. See
-docs/security.md, "Dashboard".
+once. With ``serve --no-auth`` (loopback only) the pages need no sign-in. Every form post
+passes :mod:`evalledger.web.csrf`'s checks (own Origin, matching token); every page carries
+the CSRF token in its forms. See docs/security.md, "Dashboard".
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from evalledger.ops.health import add_project_warnings, collect
 from evalledger.sdk.ledger import Ledger
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import Actor, UnitOfWork
-from evalledger.web import queries
+from evalledger.web import csrf, queries
 from evalledger.web.charts import Point, bar, line_chart
 
 COOKIE = "evalledger_session"
@@ -54,13 +55,40 @@ templates.filters["when"] = lambda d: (
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page, with the CSRF token its forms carry (and the cookie holding it, if new)."""
+    token = request.cookies.get(csrf.COOKIE)
+    fresh = not csrf.valid_token(token)
+    if fresh:
+        token = csrf.new_token()
     html = templates.get_template(name).render(
         request=request,
         no_auth=request.app.state.no_auth,
         path=request.url.path,
+        csrf_token=token,
         **context,
     )
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    if fresh:
+        response.set_cookie(
+            csrf.COOKIE,
+            str(token),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The first value of each field of a small urlencoded form."""
+    body = await request.body()
+    fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+    return {name: values[0] for name, values in fields.items() if values}
+
+
+def _forgery(request: Request, form: dict[str, str]) -> str | None:
+    return csrf.forgery(request.headers, request.cookies.get(csrf.COOKIE), form.get(csrf.FIELD))
 
 
 async def _actor(request: Request) -> Actor | None:
@@ -107,10 +135,11 @@ async def sign_in_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
-    body = await request.body()
-    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
-    secret = (form.get("key") or [""])[0].strip()
-    target = _safe_next((form.get("next") or ["/"])[0])
+    form = await _form(request)
+    secret = form.get("key", "").strip()
+    target = _safe_next(form.get("next", "/"))
+    if forged := _forgery(request, form):  # login CSRF: never sign in from another site
+        return _render(request, "sign_in.html", status=403, next=target, error=forged)
     ledger: Ledger = request.app.state.ledger
     try:
         if not secret:
@@ -133,6 +162,8 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
+    if forged := _forgery(request, await _form(request)):
+        return _render(request, "refused.html", status=403, title="Refused", message=forged)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
