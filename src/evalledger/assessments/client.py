@@ -31,6 +31,7 @@ from evalledger.assessments.schemas import (
     StudentOut,
 )
 from evalledger.db.repository import Page
+from evalledger.errors import parse_uuid
 from evalledger.sdk.http import HttpBase
 
 BASE = "/api/v1"
@@ -88,7 +89,7 @@ class AssessmentsClient(HttpBase):
 
     async def get_student(self, student_id: uuid.UUID | str) -> StudentDetail:
         return StudentDetail.model_validate(
-            await self._request("GET", f"{BASE}/students/{uuid.UUID(str(student_id))}")
+            await self._request("GET", f"{BASE}/students/{parse_uuid(student_id, 'student_id')}")
         )
 
     async def create_assessment(
@@ -101,7 +102,7 @@ class AssessmentsClient(HttpBase):
         body = _body(AssessmentIn, data)
         out = await self._request(
             "POST",
-            f"{BASE}/assessments/{uuid.UUID(str(student_id))}",
+            f"{BASE}/assessments/{parse_uuid(student_id, 'student_id')}",
             json=body,
             params={"use_cached": "true"} if use_cached else None,
             retry_safe=body.get("id") is not None,
@@ -131,7 +132,9 @@ class AssessmentsClient(HttpBase):
 
     async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
         return AssessmentOut.model_validate(
-            await self._request("GET", f"{BASE}/assessments/{uuid.UUID(str(assessment_id))}")
+            await self._request(
+                "GET", f"{BASE}/assessments/{parse_uuid(assessment_id, 'assessment_id')}"
+            )
         )
 
     async def backup_assessments(self) -> BackupResult:
