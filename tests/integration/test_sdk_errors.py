@@ -73,6 +73,15 @@ async def test_bad_input_is_the_same_class_in_process_and_remote(
         assert field.split(".")[-1] in info.value.message
 
 
+async def test_same_message_in_process_and_remote(seeded: Ledger, client: Client) -> None:
+    messages = []
+    for side in (seeded, client):
+        with pytest.raises(errors.NotFoundError) as info:
+            await side.get_agent_metrics("ghost")
+        messages.append(info.value.message)
+    assert messages[0] == messages[1]
+
+
 async def test_recorder_names_the_callers_item(seeded: Ledger) -> None:
     async with seeded.recorder(batch_size=2) as rec:
         for _ in range(3):
@@ -214,3 +223,22 @@ async def test_open_unknown_postgres_database(backend: str) -> None:
     with pytest.raises(errors.DatabaseMissing) as info:
         await Ledger.open(pg_url_for(name))
     assert name in info.value.message and "evalledger init" in info.value.message
+
+
+def test_the_remote_client_imports_no_server_code() -> None:
+    """A remote user gets a light client: no FastAPI, SQLAlchemy or prometheus-client."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, evalledger\n"
+        "evalledger.Client, evalledger.SyncClient\n"
+        "from evalledger.errors import EvalLedgerError\n"
+        "heavy = [m for m in ('fastapi', 'starlette', 'sqlalchemy', 'prometheus_client')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "", f"importing the Client loaded {done.stdout.strip()}"

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from evalledger.assessments import importer, verify_report
+from evalledger.assessments import verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -30,9 +30,12 @@ from evalledger.assessments.schemas import (
     StudentIn,
     StudentOut,
 )
-from evalledger.db.repository import Page
-from evalledger.errors import parse_uuid
+from evalledger.errors import ValidationFailed, parse_uuid
+from evalledger.pagination import Page
 from evalledger.sdk.http import HttpBase
+
+if TYPE_CHECKING:  # the importer is database code: loaded only when a file is imported
+    from evalledger.assessments import importer
 
 BASE = "/api/v1"
 #: Records per import request, and the body size a part stays under (the server refuses
@@ -181,7 +184,9 @@ class AssessmentsClient(HttpBase):
         ``duplicates="skip"``.
         """
         if part_size < 1:
-            raise ValueError("part_size must be at least 1")
+            raise ValidationFailed("part_size must be at least 1", field="part_size")
+        from evalledger.assessments import importer
+
         backup: importer.Backup | importer.BackupFile
         if isinstance(source, importer.Backup | importer.BackupFile):
             backup = source

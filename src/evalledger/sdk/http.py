@@ -39,7 +39,10 @@ def _message(response: httpx.Response) -> tuple[str, str | None]:
         first = detail[0]
         loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
-        return (f"{field}: {first.get('msg')}" if field else str(first.get("msg"))), field
+        msg = str(first.get("msg"))
+        # FastAPI's own 422s do not name the field in msg; the ledger's errors already do.
+        named = field is None or response.status_code != 422 or msg.startswith(f"{field}:")
+        return (msg if named else f"{field}: {msg}"), field
     return str(detail), None
 
 
