@@ -52,7 +52,7 @@ def test_db_commands(cli_db: str) -> None:
     assert "0001" in invoke("db", "history").output
     down = invoke("db", "downgrade", "base")
     assert down.exit_code == 0 and "base" in down.output
-    assert "run `evalledger db upgrade`" in invoke("db", "current").output
+    assert "empty database: run `evalledger init`" in invoke("db", "current").output
 
 
 def test_keys_lifecycle(cli_db: str) -> None:

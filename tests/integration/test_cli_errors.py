@@ -79,7 +79,18 @@ def test_bad_scope_is_bad_usage(sqlite_db: Path) -> None:
     assert result.exit_code == 2 and "superuser" in result.output
 
 
-@pytest.mark.parametrize("command", [("stats",), ("verify",), ("agents", "list"), ("keys", "list")])
+MISSING_DIR_COMMANDS = [
+    ("stats",),
+    ("verify",),
+    ("agents", "list"),
+    ("keys", "list"),
+    ("db", "current"),
+    ("health",),
+    ("report",),
+]
+
+
+@pytest.mark.parametrize("command", MISSING_DIR_COMMANDS)
 def test_sqlite_file_in_a_missing_directory(tmp_path: Path, use_url, command) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "no" / "such" / "dir" / "ledger.db"
     use_url(f"sqlite:///{missing}")
@@ -101,6 +112,12 @@ def test_missing_sqlite_file_is_not_created(tmp_path: Path, use_url, command) ->
     line = assert_one_line(invoke(*command), 4)
     assert "evalledger init" in line and str(path) in line and "db upgrade" not in line
     assert not path.exists()
+
+
+def test_db_current_on_an_empty_database_says_init(tmp_path: Path, use_url) -> None:  # type: ignore[no-untyped-def]
+    use_url(f"sqlite:///{tmp_path / 'ledger.db'}")
+    result = invoke("db", "current")
+    assert result.exit_code == 0 and "evalledger init" in result.output
 
 
 def test_old_schema_asks_for_backup_and_upgrade(sqlite_db: Path) -> None:

@@ -61,7 +61,12 @@ def current() -> None:
 
     rev = run(go)
     head = migrate.head_revision()
-    state = "(head)" if rev == head else f"(head is {head}: run `evalledger db upgrade`)"
+    if rev is None:
+        state = "(empty database: run `evalledger init`)"
+    elif rev == head:
+        state = "(head)"
+    else:
+        state = f"(head is {head}: take a backup, then run `evalledger db upgrade`)"
     console.print(f"{rev or 'none'} {state}")
 
 

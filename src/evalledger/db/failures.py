@@ -60,10 +60,7 @@ def check_sqlite_file(database_url: str) -> None:
     if path is None or path.exists():
         return
     if not path.parent.is_dir():
-        raise DatabaseMissing(
-            f"cannot open SQLite file {path}: directory {path.parent} does not exist "
-            "(check EVALLEDGER_DATABASE_URL)"
-        )
+        raise _missing_directory(path)
     raise DatabaseNotInitialised(f"no evalledger database at {path}: {INIT_HINT}")
 
 
@@ -71,10 +68,14 @@ def check_sqlite_creatable(database_url: str) -> None:
     """Before creating a SQLite file: its directory must exist (we never create directories)."""
     path = sqlite_path(database_url)
     if path is not None and not path.parent.is_dir():
-        raise DatabaseMissing(
-            f"cannot create SQLite file {path}: directory {path.parent} does not exist "
-            "(create it, or point EVALLEDGER_DATABASE_URL elsewhere)"
-        )
+        raise _missing_directory(path)
+
+
+def _missing_directory(path: Path) -> DatabaseMissing:
+    return DatabaseMissing(
+        f"SQLite file {path}: directory {path.parent} does not exist "
+        "(create it, or point EVALLEDGER_DATABASE_URL elsewhere)"
+    )
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -106,10 +107,7 @@ def translate(exc: BaseException, database_url: str) -> EvalLedgerError | None:
         if "unable to open database file" in str(exc.orig):
             path = sqlite_path(database_url)
             if path is not None and not path.parent.is_dir():
-                return DatabaseMissing(
-                    f"cannot open SQLite file {path}: directory {path.parent} does not exist "
-                    "(check EVALLEDGER_DATABASE_URL)"
-                )
+                return _missing_directory(path)
             return DatabaseUnavailable(f"cannot open {where}: {_driver_message(exc)}")
         if isinstance(exc, IntegrityError):
             return ConflictError(
