@@ -38,7 +38,7 @@ EXIT_SCHEMA = errors.EXIT_SCHEMA
 #: Typer's own ways out (exit codes, usage errors): not ours to report.
 _PASS_THROUGH = (typer.Exit, typer.Abort, TyperException)
 
-#: Set to print the traceback of an unexpected error (for a bug report) after its one line.
+#: Set to print the traceback of an unexpected error (for a bug report) above its one line.
 DEBUG_ENV = "EVALLEDGER_DEBUG"
 
 
