@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from evalledger.errors import ConfigurationError
 from evalledger.redact import redact, redact_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./evalledger.db"
@@ -33,8 +34,11 @@ _ASYNC_DRIVERS = {
 }
 
 
-class ConfigError(ValueError):
-    """A setting is malformed; the message is one line that names it."""
+class ConfigError(ConfigurationError, ValueError):
+    """A setting is malformed; the message is one line that names it.
+
+    A :class:`~evalledger.errors.EvalLedgerError` (CLI exit 2) and, as before, a ``ValueError``.
+    """
 
 
 def normalise_database_url(raw: str, setting: str = "EVALLEDGER_DATABASE_URL") -> str:

@@ -132,9 +132,9 @@ async def test_learning_with_same_idempotency_key_applies_once(seeded: Ledger) -
 
 
 async def test_derived_fields_cannot_be_set(seeded: Ledger) -> None:
-    from pydantic import ValidationError
+    from evalledger.errors import ValidationFailed
 
-    with pytest.raises(ValidationError, match="xp"):
+    with pytest.raises(ValidationFailed, match="xp"):
         await seeded.update_specific_metrics("guardian", {"xp": 1000})
 
 

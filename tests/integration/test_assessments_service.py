@@ -7,7 +7,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from evalledger.assessments.models import Evidence, SkillAssessment
@@ -52,13 +51,13 @@ async def test_assessment_is_stored_with_its_evidence_in_order(ledger: Ledger) -
 async def test_out_of_range_values_are_rejected_not_clamped(ledger: Ledger) -> None:
     student = await ledger.create_student({"name": "Ann"})
     for field, value in (("score", 1.01), ("confidence", -0.1)):
-        with pytest.raises(ValidationError, match=field):
+        with pytest.raises(ValidationFailed, match=field):
             await ledger.create_assessment(student.id, {**payload(), field: value})
     bad_evidence = payload()
     bad_evidence["evidence"][0]["relevance_score"] = 2
-    with pytest.raises(ValidationError, match="relevance_score"):
+    with pytest.raises(ValidationFailed, match="relevance_score"):
         await ledger.create_assessment(student.id, bad_evidence)
-    with pytest.raises(ValidationError, match="skill_type"):
+    with pytest.raises(ValidationFailed, match="skill_type"):
         await ledger.create_assessment(student.id, payload(skill="charisma"))
     assert (await ledger.list_assessments()).items == []
 

@@ -39,10 +39,10 @@ def test_init_seed_is_idempotent(cli_db: str) -> None:
         assert name in listing.output
 
 
-def test_commands_refuse_an_unmigrated_database(cli_db: str) -> None:
+def test_commands_refuse_an_uninitialised_database(cli_db: str) -> None:
     result = invoke("agents", "list")
     assert result.exit_code == 4
-    assert "evalledger db upgrade" in result.output
+    assert "evalledger init" in result.output and "db upgrade" not in result.output
 
 
 def test_db_commands(cli_db: str) -> None:
@@ -52,7 +52,7 @@ def test_db_commands(cli_db: str) -> None:
     assert "0001" in invoke("db", "history").output
     down = invoke("db", "downgrade", "base")
     assert down.exit_code == 0 and "base" in down.output
-    assert "run `evalledger db upgrade`" in invoke("db", "current").output
+    assert "empty database: run `evalledger init`" in invoke("db", "current").output
 
 
 def test_keys_lifecycle(cli_db: str) -> None:
@@ -90,7 +90,7 @@ def test_keys_for_unknown_project_and_bad_scope(cli_db: str) -> None:
     missing = invoke("keys", "create", "--scope", "read", "--name", "x", "--project", "nope")
     assert missing.exit_code == 3 and "projects create nope" in missing.output
     bad = invoke("keys", "create", "--scope", "superuser", "--name", "x")
-    assert bad.exit_code == 1 and "scope must be one of" in bad.output
+    assert bad.exit_code == 2 and "superuser" in bad.output  # bad usage, not a domain error
     assert invoke("projects", "create", "team-a").exit_code == 0
     assert invoke("projects", "create", "team-a").exit_code == 1
     ok = invoke("keys", "create", "--scope", "write", "--name", "x", "--project", "team-a")

@@ -15,7 +15,7 @@ from evalledger.config import load_settings
 from evalledger.db import migrate
 from evalledger.db.engine import Database
 from evalledger.db.registry import metadata
-from evalledger.errors import SchemaOutOfDate
+from evalledger.errors import DatabaseNotInitialised, SchemaOutOfDate
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import acreate_pg_database, adrop_pg_database
 
@@ -69,13 +69,24 @@ async def test_models_and_migrations_do_not_drift(empty_db: Database) -> None:
     assert changes == [], f"models and migrations differ: {changes}"
 
 
-async def test_out_of_date_schema_is_refused_with_one_line(empty_db: Database) -> None:
+async def test_empty_database_is_refused_with_init_hint(empty_db: Database) -> None:
     url = empty_db.settings.database_url
-    with pytest.raises(SchemaOutOfDate) as info:
+    with pytest.raises(DatabaseNotInitialised) as info:
         await Ledger.open(url)
     message = info.value.message
-    assert "none (empty database)" in message and migrate.head_revision() in message
-    assert "evalledger db upgrade" in message and "\n" not in message
+    assert "evalledger init" in message and "migrate_schema=True" in message
+    assert "db upgrade" not in message and "\n" not in message
+
+
+async def test_out_of_date_schema_is_refused_with_one_line(empty_db: Database) -> None:
+    await migrate.upgrade(empty_db, "0004")
+    with pytest.raises(SchemaOutOfDate) as info:
+        await Ledger.open(empty_db.settings.database_url)
+    message = info.value.message
+    assert not isinstance(info.value, DatabaseNotInitialised)
+    assert "0004" in message and migrate.head_revision() in message
+    assert "take a backup" in message and "evalledger db upgrade" in message
+    assert "\n" not in message
 
 
 async def test_ledger_can_migrate_on_open(empty_db: Database) -> None:

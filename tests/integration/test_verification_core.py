@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
@@ -83,7 +82,7 @@ async def test_verification_needs_existing_claim_and_valid_confidence(ledger: Le
     with pytest.raises(NotFoundError):
         await _verify(ledger, "nope", "empirical", True, 0.9)
     await _claim(ledger)
-    with pytest.raises(PydanticValidationError, match="confidence"):
+    with pytest.raises(ValidationFailed, match="confidence"):
         await _verify(ledger, "claim-123", "empirical", True, 1.5)
 
 
@@ -222,7 +221,7 @@ async def test_verification_requests_queue(ledger: Ledger) -> None:
     done = await ledger.update_request_status("r2", "completed")
     assert done.status == "completed"
     assert [r.request_id for r in await ledger.get_pending_requests(limit=1)] == ["r1"]
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(ValidationFailed):
         await ledger.update_request_status("r1", "exploded")
     with pytest.raises(NotFoundError):
         await ledger.update_request_status("zz", "failed")

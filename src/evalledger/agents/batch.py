@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evalledger.agents import progression
-from evalledger.agents.repository import AgentRepository, results
+from evalledger.agents.repository import AgentRepository, agent_not_found, results
 from evalledger.agents.schemas import (
     BatchRecorded,
     BatchResultIn,
@@ -29,7 +29,7 @@ from evalledger.agents.schemas import (
 )
 from evalledger.db.dialect import start_insert_new
 from evalledger.db.types import utcnow
-from evalledger.errors import ConflictError, ValidationFailed
+from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.runtime import gc_paused
 from evalledger.uow import UnitOfWork
 
@@ -75,7 +75,12 @@ async def record_batch(
     rules: progression.ProgressionRules = progression.DEFAULT_RULES,
 ) -> BatchRecorded:
     repo = AgentRepository(uow)
-    agents = await repo.lock_many([i.agent_type for i in items])
+    try:
+        agents = await repo.lock_many([i.agent_type for i in items])
+    except NotFoundError as exc:
+        missing = exc.field or ""
+        index = next((n for n, item in enumerate(items) if item.agent_type == missing), 0)
+        raise agent_not_found(missing, field=f"results.{index}.agent_type") from None
     now = utcnow()
     ids = [i.id or uuid.uuid4() for i in items]
     if len(set(ids)) != len(ids):

@@ -1,4 +1,4 @@
-"""``evalledger agents list|show``."""
+"""``evalledger agents list|show|create``."""
 
 from __future__ import annotations
 
@@ -75,6 +75,17 @@ def show_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
             str(h.xp_awarded),
         )
     console.print(history)
+
+
+@app.command("create")
+def create_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
+    """Create an agent (recording results never creates one); no-op if it exists."""
+    out = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.create_or_update_agent_metrics(agent_type), project=project
+        )
+    )
+    console.print(f"agent {agent_type!r} {'created' if out.created else 'already exists'}")
 
 
 def register(root: typer.Typer) -> None:

@@ -136,7 +136,8 @@ class AgentsClient(HttpBase):
     async def record_custody_tests(
         self, results: Sequence[BatchResultIn | Mapping[str, Any]]
     ) -> BatchRecorded:
-        body = BatchIn(results=[_body_model(BatchResultIn, r) for r in results])
+        # Validated whole, as in-process: an error names the item (``results.3.score``).
+        body = BatchIn.model_validate({"results": list(results)})
         # Retry-safe when every result carries an id: a replay inserts nothing twice.
         out = await self._request(
             "POST",
@@ -148,7 +149,3 @@ class AgentsClient(HttpBase):
 
     def recorder(self, batch_size: int = 1000) -> Recorder:
         return Recorder(self.record_custody_tests, batch_size)
-
-
-def _body_model(model: type[BaseModel], value: Any) -> Any:
-    return value if isinstance(value, model) else model.model_validate(value)

@@ -23,6 +23,19 @@ agents: Table = AgentMetrics.__table__  # type: ignore[assignment]
 results: Table = CustodyTestResult.__table__  # type: ignore[assignment]
 
 
+def agent_not_found(agent_type: str, *, field: str) -> NotFoundError:
+    """Recording never creates an agent (a typo would start a new one): say how to create it.
+
+    The same words from the SDK, the REST API and the CLI (README, "Concepts": Agent).
+    """
+    return NotFoundError(
+        f"agent {agent_type!r} not found: create it first with "
+        f"create_or_update_agent_metrics({agent_type!r}), "
+        f"PUT /api/agent-metrics/{agent_type} or `evalledger agents create {agent_type}`",
+        field=field,
+    )
+
+
 class AgentRepository:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -47,7 +60,7 @@ class AgentRepository:
             stmt = stmt.with_for_update()
         row = (await self.session.execute(stmt)).mappings().one_or_none()
         if row is None:
-            raise NotFoundError(f"agent {agent_type!r} not found", field="agent_type")
+            raise agent_not_found(agent_type, field="agent_type")
         return row
 
     async def lock_many(self, agent_types: Sequence[str]) -> dict[str, RowMapping]:
@@ -65,7 +78,7 @@ class AgentRepository:
         rows = {r["agent_type"]: r for r in (await self.session.execute(stmt)).mappings()}
         for agent_type in wanted:
             if agent_type not in rows:
-                raise NotFoundError(f"agent {agent_type!r} not found", field=agent_type)
+                raise agent_not_found(agent_type, field=agent_type)
         return rows
 
     async def list_all(self) -> Sequence[RowMapping]:

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from evalledger.assessments import importer, verify_report
+from evalledger.assessments import verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -30,8 +30,12 @@ from evalledger.assessments.schemas import (
     StudentIn,
     StudentOut,
 )
-from evalledger.db.repository import Page
+from evalledger.errors import ValidationFailed, parse_uuid
+from evalledger.pagination import Page
 from evalledger.sdk.http import HttpBase
+
+if TYPE_CHECKING:  # the importer is database code: loaded only when a file is imported
+    from evalledger.assessments import importer
 
 BASE = "/api/v1"
 #: Records per import request, and the body size a part stays under (the server refuses
@@ -88,7 +92,7 @@ class AssessmentsClient(HttpBase):
 
     async def get_student(self, student_id: uuid.UUID | str) -> StudentDetail:
         return StudentDetail.model_validate(
-            await self._request("GET", f"{BASE}/students/{uuid.UUID(str(student_id))}")
+            await self._request("GET", f"{BASE}/students/{parse_uuid(student_id, 'student_id')}")
         )
 
     async def create_assessment(
@@ -101,7 +105,7 @@ class AssessmentsClient(HttpBase):
         body = _body(AssessmentIn, data)
         out = await self._request(
             "POST",
-            f"{BASE}/assessments/{uuid.UUID(str(student_id))}",
+            f"{BASE}/assessments/{parse_uuid(student_id, 'student_id')}",
             json=body,
             params={"use_cached": "true"} if use_cached else None,
             retry_safe=body.get("id") is not None,
@@ -131,7 +135,9 @@ class AssessmentsClient(HttpBase):
 
     async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
         return AssessmentOut.model_validate(
-            await self._request("GET", f"{BASE}/assessments/{uuid.UUID(str(assessment_id))}")
+            await self._request(
+                "GET", f"{BASE}/assessments/{parse_uuid(assessment_id, 'assessment_id')}"
+            )
         )
 
     async def backup_assessments(self) -> BackupResult:
@@ -178,7 +184,9 @@ class AssessmentsClient(HttpBase):
         ``duplicates="skip"``.
         """
         if part_size < 1:
-            raise ValueError("part_size must be at least 1")
+            raise ValidationFailed("part_size must be at least 1", field="part_size")
+        from evalledger.assessments import importer
+
         backup: importer.Backup | importer.BackupFile
         if isinstance(source, importer.Backup | importer.BackupFile):
             backup = source

@@ -27,7 +27,7 @@ from evalledger.assessments.schemas import (
 )
 from evalledger.assessments.service import AssessmentService, statistics
 from evalledger.db.repository import Page
-from evalledger.errors import ValidationFailed
+from evalledger.errors import ValidationFailed, parse_uuid
 from evalledger.sdk.base import LedgerBase
 from evalledger.uow import UnitOfWork
 
@@ -55,7 +55,7 @@ class AssessmentsFacade(LedgerBase):
 
     async def get_student(self, student_id: uuid.UUID | str) -> StudentDetail:
         async with self._read() as uow:
-            return await self._assessments(uow).get_student(uuid.UUID(str(student_id)))
+            return await self._assessments(uow).get_student(parse_uuid(student_id, "student_id"))
 
     # -- assessments -------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ class AssessmentsFacade(LedgerBase):
         body = _model(AssessmentIn, data)
         async with self._write() as uow:
             return await self._assessments(uow).create_assessment(
-                uuid.UUID(str(student_id)), body, use_cached=use_cached
+                parse_uuid(student_id, "student_id"), body, use_cached=use_cached
             )
 
     async def list_assessments(
@@ -84,7 +84,7 @@ class AssessmentsFacade(LedgerBase):
     ) -> Page[AssessmentOut]:
         async with self._read() as uow:
             return await self._assessments(uow).list_assessments(
-                student_id=uuid.UUID(str(student_id)) if student_id else None,
+                student_id=parse_uuid(student_id, "student_id") if student_id else None,
                 skill_type=skill_type,
                 start_date=start_date,
                 end_date=end_date,
@@ -94,7 +94,9 @@ class AssessmentsFacade(LedgerBase):
 
     async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
         async with self._read() as uow:
-            return await self._assessments(uow).get_assessment(uuid.UUID(str(assessment_id)))
+            return await self._assessments(uow).get_assessment(
+                parse_uuid(assessment_id, "assessment_id")
+            )
 
     # -- export / import / backup ------------------------------------------------------
 

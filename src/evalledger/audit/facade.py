@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from evalledger.audit.repository import AuditEntry, AuditRepository
+from evalledger.audit.repository import AuditRepository
+from evalledger.audit.schemas import AuditEntry
 from evalledger.db.repository import Page
 from evalledger.sdk.base import LedgerBase
 

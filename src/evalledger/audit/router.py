@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from evalledger.api.deps import Reader
 from evalledger.api.types import IsoDatetime
-from evalledger.audit.repository import AuditEntry
+from evalledger.audit.schemas import AuditEntry
 from evalledger.db.repository import Page
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])

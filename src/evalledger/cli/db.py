@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.table import Table
 
-from evalledger.cli.common import console, run, settings_or_exit
+from evalledger.cli.common import EXIT_ERROR, console, fail, run, settings_or_exit
 from evalledger.db import migrate
 from evalledger.db.engine import Database
 
@@ -59,7 +61,12 @@ def current() -> None:
 
     rev = run(go)
     head = migrate.head_revision()
-    state = "(head)" if rev == head else f"(head is {head}: run `evalledger db upgrade`)"
+    if rev is None:
+        state = "(empty database: run `evalledger init`)"
+    elif rev == head:
+        state = "(head)"
+    else:
+        state = f"(head is {head}: take a backup, then run `evalledger db upgrade`)"
     console.print(f"{rev or 'none'} {state}")
 
 
@@ -72,16 +79,37 @@ def history() -> None:
     console.print(table)
 
 
+def _can_ask() -> bool:
+    """A question needs a person at a terminal; cron jobs and pipes get a refusal instead."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _confirm_drop(where: str) -> None:
+    if not _can_ask():
+        fail(f"--drop destroys every table of {where}: add --yes to confirm (no terminal to ask)")
+    if not typer.confirm(f"Drop every table of {where}? All its data will be lost", default=False):
+        fail("nothing dropped", EXIT_ERROR)
+
+
 def init(
     seed: bool = typer.Option(False, "--seed", help="create the default agents"),
     drop: bool = typer.Option(False, "--drop", help="drop every table first (destroys data)"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask before --drop"),
 ) -> None:
-    """Create and migrate the database; with --seed also create the default agents."""
+    """Create the database if needed, migrate it; --seed also creates the default agents.
+
+    A PostgreSQL database that does not exist is created when the role may (CREATEDB).
+    """
+    from evalledger.db import failures, provision
     from evalledger.sdk.ledger import Ledger
 
     settings = settings_or_exit()
+    where = failures.describe(settings.database_url)
+    if drop and not yes:
+        _confirm_drop(where)
 
-    async def go() -> list[str]:
+    async def go() -> tuple[bool, list[str]]:
+        created_db = await provision.create_database_if_missing(settings)
         db = Database(settings)
         try:
             if drop:
@@ -90,11 +118,13 @@ def init(
         finally:
             await db.dispose()
         if not seed:
-            return []
+            return created_db, []
         async with Ledger.open(settings=settings) as ledger:
-            return await ledger.seed_default_agents()
+            return created_db, await ledger.seed_default_agents()
 
-    created = run(go)
+    created_db, created = run(go)
+    if created_db:
+        console.print(f"created {where}", highlight=False)
     console.print(f"database ready at revision {migrate.head_revision()}")
     if seed:
         console.print(f"default agents created: {', '.join(created) or 'none (already present)'}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import typer
 from rich.table import Table
 
@@ -29,7 +31,9 @@ async def _in_uow(fn, *, write: bool):  # type: ignore[no-untyped-def]
 
 @keys_app.command("create")
 def create_key(
-    scope: str = typer.Option(..., "--scope", help="read, write or admin"),
+    scope: Literal["read", "write", "admin"] = typer.Option(  # bad value: exit 2
+        ..., "--scope", help="read, write or admin"
+    ),
     name: str = typer.Option(..., "--name", help="a label for the key"),
     project: str = typer.Option(DEFAULT_PROJECT_NAME, "--project", help="project name"),
 ) -> None:

@@ -6,6 +6,7 @@ import typer
 
 from evalledger._version import __version__
 from evalledger.cli import db as db_cli
+from evalledger.cli.common import ErrorReportingGroup
 from evalledger.cli.keys import keys_app, projects_app
 from evalledger.cli.serve import serve
 from evalledger.domains import domain_modules
@@ -15,6 +16,7 @@ app = typer.Typer(
     help="A database-first ledger for AI evaluation results.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=ErrorReportingGroup,  # every failure: one line on stderr, the documented exit code
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 
 import typer
@@ -74,7 +75,7 @@ def list_events(
 
 
 @app.command("show")
-def show_event(event_id: str, project: str | None = ProjectOpt) -> None:
+def show_event(event_id: uuid.UUID, project: str | None = ProjectOpt) -> None:
     """One event: what each participant scored, earned and lost."""
     e = run(lambda: with_ledger(lambda ledger: ledger.get_event(event_id), project=project))
     summary = Table(show_header=False, title=f"event {e.id}")

@@ -25,7 +25,7 @@ from evalledger.competitions.schemas import (
 )
 from evalledger.competitions.service import CompetitionsService
 from evalledger.db.repository import Page
-from evalledger.errors import ValidationFailed
+from evalledger.errors import ValidationFailed, parse_uuid
 from evalledger.monitoring import CACHE_LOOKUPS
 from evalledger.sdk.base import LedgerBase
 from evalledger.uow import UnitOfWork
@@ -68,7 +68,7 @@ class CompetitionsFacade(LedgerBase):
 
     async def get_event(self, event_id: uuid.UUID | str) -> EventOut:
         async with self._read() as uow:
-            return await self._competitions(uow).get_event(uuid.UUID(str(event_id)))
+            return await self._competitions(uow).get_event(parse_uuid(event_id, "event_id"))
 
     async def event_stats(
         self,

@@ -8,6 +8,7 @@ from typing import Any
 
 from evalledger.consensus.schemas import NodeIn, NodeOut, ProposalIn, ProposalOut, VoteIn, VoteOut
 from evalledger.consensus.service import ConsensusService
+from evalledger.errors import parse_uuid
 from evalledger.sdk.base import LedgerBase
 from evalledger.verification.facade import as_model
 
@@ -29,7 +30,7 @@ class ConsensusFacade(LedgerBase):
 
     async def get_proposal(self, proposal_id: uuid.UUID | str) -> ProposalOut:
         async with self._read() as uow:
-            return await ConsensusService(uow).get_proposal(uuid.UUID(str(proposal_id)))
+            return await ConsensusService(uow).get_proposal(parse_uuid(proposal_id, "proposal_id"))
 
     async def list_proposals(self, status: str | None = None) -> list[ProposalOut]:
         async with self._read() as uow:
@@ -40,8 +41,12 @@ class ConsensusFacade(LedgerBase):
     ) -> VoteOut:
         body = as_model(VoteIn, vote)
         async with self._write() as uow:
-            return await ConsensusService(uow).cast_vote(uuid.UUID(str(proposal_id)), body)
+            return await ConsensusService(uow).cast_vote(
+                parse_uuid(proposal_id, "proposal_id"), body
+            )
 
     async def close_proposal(self, proposal_id: uuid.UUID | str) -> ProposalOut:
         async with self._write() as uow:
-            return await ConsensusService(uow).close_proposal(uuid.UUID(str(proposal_id)))
+            return await ConsensusService(uow).close_proposal(
+                parse_uuid(proposal_id, "proposal_id")
+            )

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from evalledger.config import Settings
+from evalledger.db.failures import check_sqlite_creatable
 from evalledger.db.replicas import (
     Replica,
     ReplicaSession,
@@ -149,6 +150,9 @@ def _create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
+    # Refuse a file in a missing directory up front, with its name: the driver would only say
+    # "unable to open database file" (and aiosqlite's thread would print a traceback).
+    check_sqlite_creatable(settings.database_url)
     url = make_url(settings.database_url)
     kwargs: dict[str, Any] = {}
     if url.database in (None, "", ":memory:"):

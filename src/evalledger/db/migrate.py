@@ -15,8 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from evalledger.db import failures
 from evalledger.db.engine import Database
-from evalledger.errors import SchemaOutOfDate
+from evalledger.errors import DatabaseNotInitialised, SchemaOutOfDate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -74,11 +75,21 @@ async def downgrade(db: Database, revision: str) -> None:
 
 
 async def ensure_current(db: Database) -> None:
-    """Refuse to run on a schema that is not at head, with one actionable line."""
+    """Refuse to run on a schema that is not at head, with one actionable line.
+
+    An empty database (or a SQLite file that does not exist, which is not created here) needs
+    ``evalledger init``; an older schema needs a backup and ``evalledger db upgrade``.
+    """
+    failures.check_sqlite_file(db.settings.database_url)
     current = await current_revision(db)
     head = head_revision()
+    if current is None:
+        where = failures.describe(db.settings.database_url)
+        raise DatabaseNotInitialised(
+            f"{where} has no evalledger schema (never initialised): {failures.INIT_HINT}"
+        )
     if current != head:
         raise SchemaOutOfDate(
-            f"database schema is at revision {current or 'none (empty database)'}, "
-            f"this evalledger needs {head}: take a backup, then run `evalledger db upgrade`"
+            f"database schema is at revision {current}, this evalledger needs {head}: "
+            "take a backup, then run `evalledger db upgrade`"
         )

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from evalledger.errors import parse_uuid
 from evalledger.evolution.schemas import (
     AgentIn,
     AgentOut,
@@ -22,7 +23,7 @@ from evalledger.verification.facade import as_model
 
 
 def _id(value: uuid.UUID | str) -> uuid.UUID:
-    return uuid.UUID(str(value))
+    return parse_uuid(value, "agent_id")
 
 
 class EvolutionFacade(LedgerBase):

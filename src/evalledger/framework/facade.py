@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from evalledger.errors import parse_uuid
 from evalledger.framework.schemas import (
     ConfigurationOut,
     ExecutionFinish,
@@ -34,11 +35,15 @@ class FrameworkFacade(LedgerBase):
     ) -> ExecutionOut:
         body = as_model(ExecutionFinish, finish)
         async with self._write() as uow:
-            return await FrameworkService(uow).finish_execution(uuid.UUID(str(execution_id)), body)
+            return await FrameworkService(uow).finish_execution(
+                parse_uuid(execution_id, "execution_id"), body
+            )
 
     async def get_execution(self, execution_id: uuid.UUID | str) -> ExecutionOut:
         async with self._read() as uow:
-            return await FrameworkService(uow).get_execution(uuid.UUID(str(execution_id)))
+            return await FrameworkService(uow).get_execution(
+                parse_uuid(execution_id, "execution_id")
+            )
 
     async def list_executions(
         self, *, framework: str | None = None, status: str | None = None, limit: int = 100

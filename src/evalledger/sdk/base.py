@@ -8,14 +8,20 @@ one vocabulary and share one code path.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Self
+from typing import Any, Self
 
 from evalledger.config import Settings
 from evalledger.db.engine import Database
+from evalledger.errors import parse_uuid
+from evalledger.sdk.boundary import guard_public_methods
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
 
 
 class LedgerBase:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_public_methods(cls)  # bad input raises ValidationFailed, never pydantic's error
+
     def __init__(self, db: Database, settings: Settings, actor: Actor = LOCAL_ACTOR) -> None:
         self.db = db
         self.settings = settings
@@ -30,9 +36,7 @@ class LedgerBase:
         return clone
 
     def in_project(self, project_id: object) -> Self:
-        import uuid
-
-        return self.as_actor(replace(self.actor, project_id=uuid.UUID(str(project_id))))
+        return self.as_actor(replace(self.actor, project_id=parse_uuid(project_id, "project_id")))
 
     def pin_primary(self) -> Self:
         """The same ledger with every read on the primary (no read replica).

@@ -16,6 +16,7 @@ import httpx
 
 from evalledger import errors
 from evalledger._version import __version__
+from evalledger.sdk.boundary import guard_public_methods
 
 _BY_STATUS: dict[int, type[errors.EvalLedgerError]] = {
     400: errors.EvalLedgerError,
@@ -38,12 +39,29 @@ def _message(response: httpx.Response) -> tuple[str, str | None]:
         first = detail[0]
         loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
-        return (f"{field}: {first.get('msg')}" if field else str(first.get("msg"))), field
+        msg = str(first.get("msg"))
+        # FastAPI's own 422s do not name the field in msg; the ledger's errors already do.
+        named = field is None or response.status_code != 422 or msg.startswith(f"{field}:")
+        return (msg if named else f"{field}: {msg}"), field
     return str(detail), None
 
 
+def _unreachable(base_url: httpx.URL, exc: httpx.HTTPError) -> errors.ServerUnreachable:
+    return errors.ServerUnreachable(
+        f"cannot reach the evalledger server at {base_url}: {type(exc).__name__}: {exc}"
+    )
+
+
 class HttpBase:
-    """Holds the ``httpx.AsyncClient``; domain client mixins call :meth:`_request`."""
+    """Holds the ``httpx.AsyncClient``; domain client mixins call :meth:`_request`.
+
+    An unreachable server raises :class:`~evalledger.errors.ServerUnreachable`; a server
+    whose database is down answers 503, raised as :class:`~evalledger.errors.DatabaseUnavailable`.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_public_methods(cls)  # bad input raises ValidationFailed, as in-process
 
     def __init__(
         self,
@@ -94,7 +112,9 @@ class HttpBase:
                     attempt += 1
                     await asyncio.sleep(0.2 * attempt)
                     continue
-                raise errors.DatabaseUnavailable(f"cannot reach evalledger: {exc}") from exc
+                raise _unreachable(self._http.base_url, exc) from exc
+            except httpx.HTTPError as exc:  # e.g. too many redirects, undecodable body
+                raise errors.EvalLedgerError(f"request to evalledger failed: {exc}") from exc
             if response.status_code == 503 and safe and attempt < self._retries:
                 attempt += 1
                 await asyncio.sleep(0.2 * attempt)
@@ -103,7 +123,13 @@ class HttpBase:
                 message, field = _message(response)
                 cls = _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
                 raise cls(message, field=field)
-            return response.json()
+            try:
+                return response.json()
+            except ValueError:
+                raise errors.EvalLedgerError(
+                    f"{method} {path} answered {response.status_code} without JSON: is "
+                    f"{self._http.base_url} an evalledger server?"
+                ) from None
 
     async def _download(
         self, path: str, target: Path, *, params: dict[str, Any] | None = None
@@ -139,7 +165,7 @@ class HttpBase:
                     attempt += 1
                     await asyncio.sleep(0.2 * attempt)
                     continue
-                raise errors.DatabaseUnavailable(f"cannot reach evalledger: {exc}") from exc
+                raise _unreachable(self._http.base_url, exc) from exc
             finally:
                 partial.unlink(missing_ok=True)
 

@@ -19,7 +19,7 @@ from evalledger.audit.facade import AuditFacade
 from evalledger.competitions.facade import CompetitionsFacade
 from evalledger.config import Settings, load_settings
 from evalledger.consensus.facade import ConsensusFacade
-from evalledger.db import migrate
+from evalledger.db import failures, migrate
 from evalledger.db.engine import Database
 from evalledger.evolution.facade import EvolutionFacade
 from evalledger.framework.facade import FrameworkFacade
@@ -75,7 +75,11 @@ class Ledger(
     ) -> _Opening[Self]:
         """Connect, check the schema is current (or migrate it) and scope to ``project``.
 
-        ``await Ledger.open()`` or ``async with Ledger.open() as ledger:``.
+        ``await Ledger.open()`` or ``async with Ledger.open() as ledger:``. Without
+        ``migrate_schema=True`` nothing is created: a SQLite file that does not exist raises
+        :class:`~evalledger.errors.DatabaseNotInitialised` naming the file (run
+        ``evalledger init``), an older schema :class:`~evalledger.errors.SchemaOutOfDate`.
+        With ``migrate_schema=True`` the database is created (SQLite) and migrated to head.
         """
         return _Opening(
             lambda: cls._open(
@@ -101,6 +105,10 @@ class Ledger(
             if database_url is not None:
                 overrides["database_url"] = database_url
             settings = load_settings(**overrides)
+        if migrate_schema:
+            failures.check_sqlite_creatable(settings.database_url)
+        else:
+            failures.check_sqlite_file(settings.database_url)  # never create an empty file
         db = Database(settings)
         try:
             if migrate_schema:
@@ -111,6 +119,12 @@ class Ledger(
                 async with UnitOfWork(db, write=False, primary=True, tenant_scoped=False) as uow:
                     proj = await tenancy.get_project(uow, project)
                 actor = Actor(project_id=proj.id, name=f"local:{project}")
+        except Exception as exc:
+            await db.dispose()
+            translated = failures.translate(exc, settings.database_url)
+            if translated is None or translated is exc:
+                raise
+            raise translated from exc
         except BaseException:
             await db.dispose()
             raise

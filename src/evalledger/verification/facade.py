@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from evalledger.db.repository import Page
-from evalledger.errors import ConflictError
+from evalledger.errors import ConflictError, parse_uuid
 from evalledger.sdk.base import LedgerBase
 from evalledger.uow import UnitOfWork
 from evalledger.verification.ops import OpsService
@@ -198,7 +198,7 @@ class VerificationFacade(LedgerBase):
         return await retry_on_race(self, work, f"checkpoint {body.model_name!r}")
 
     async def activate_checkpoint(self, checkpoint_id: uuid.UUID | str) -> CheckpointOut:
-        cid = uuid.UUID(str(checkpoint_id))
+        cid = parse_uuid(checkpoint_id, "checkpoint_id")
 
         async def work(uow: UnitOfWork) -> CheckpointOut:
             return await OpsService(uow).activate_checkpoint(cid)
@@ -207,7 +207,7 @@ class VerificationFacade(LedgerBase):
 
     async def get_checkpoint(self, checkpoint_id: uuid.UUID | str) -> CheckpointOut:
         async with self._read() as uow:
-            return await OpsService(uow).get_checkpoint(uuid.UUID(str(checkpoint_id)))
+            return await OpsService(uow).get_checkpoint(parse_uuid(checkpoint_id, "checkpoint_id"))
 
     async def list_checkpoints(
         self,
