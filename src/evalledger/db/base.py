@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from evalledger.db.server_defaults import server_default_for
-from evalledger.db.types import UTCDateTime, utcnow
+from evalledger.db.types import UTCDateTime, row_stamp, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -71,10 +71,10 @@ class TimestampMixin:
     """
 
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, nullable=False, index=True
+        UTCDateTime, default=row_stamp, nullable=False, index=True
     )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+        UTCDateTime, default=row_stamp, onupdate=utcnow, nullable=False
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import Boolean, Float, Integer, NullType, String, TypeEngine, Uuid
 
-from evalledger.db.types import utcnow
+from evalledger.db.types import row_stamp, utcnow
 
 #: A random version-4 UUID in the application's SQLite format (32 hex digits, no dashes).
 SQLITE_NEW_UUID = (
@@ -70,7 +70,7 @@ def sql_for(value: Any, type_: TypeEngine[Any]) -> tuple[str, str]:
     """``(postgresql, sqlite)`` SQL of a Python default (a constant or a known callable)."""
     if value is uuid.uuid4:
         return PG_NEW_UUID, SQLITE_NEW_UUID
-    if value is utcnow:
+    if value is utcnow or value is row_stamp:
         return PG_NOW, SQLITE_NOW
     if value in (list, dict):
         empty = "[]" if value is list else "{}"

@@ -156,13 +156,26 @@ DEFAULTS: dict[str, dict[str, Default]] = {
 }
 
 
+#: Tables whose ``updated_at`` was stamped before ``created_at`` (two clock readings, the
+#: first for ``updated_at``); the rows get ``updated_at = created_at``.
+STAMPED_TWICE = ("verification_results", "verification_requests")
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table, columns in DEFAULTS.items():
             clauses = [f'ALTER COLUMN "{c}" SET DEFAULT {d.postgresql}' for c, d in columns.items()]
             op.execute(f'ALTER TABLE "{table}" ' + ", ".join(clauses))
+        within_a_second = "created_at - updated_at < interval '1 second'"
     else:
         _rewrite_sqlite_tables(add=True)
+        within_a_second = "(julianday(created_at) - julianday(updated_at)) * 86400 < 1"
+    # Only the bug's microseconds: an older updated_at is a real problem `verify` reports.
+    for table in STAMPED_TWICE:
+        op.execute(
+            f"UPDATE {table} SET updated_at = created_at "
+            f"WHERE updated_at < created_at AND {within_a_second}"
+        )
 
 
 def downgrade() -> None:
