@@ -90,7 +90,7 @@ class VerificationService:
             return VerificationOut.model_validate(row_to_dict(row))
 
         return await run_idempotent(
-            self.uow, idempotency_key, "create_verification", VerificationOut, apply
+            self.uow, idempotency_key, "create_verification", VerificationOut, apply, request=data
         )
 
     async def get_by_claim_id(self, claim_id: str) -> list[VerificationOut]:

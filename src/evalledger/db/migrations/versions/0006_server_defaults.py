@@ -24,6 +24,12 @@ in the migration's transaction. No data is copied, indexes and constraints stay 
 Each new definition is first created in a scratch in-memory database and checked to differ from
 the old one in its defaults only.
 
+Also: ``idempotency_keys.request_sha256`` (nullable), the fingerprint of the request a key
+first answered, so a key re-sent with a different body is refused (409) instead of silently
+answered with the first response; keys stored before this revision have none and replay as
+before. And ``verification_results``/``verification_requests`` rows stamped ``updated_at``
+a few microseconds before ``created_at`` (two clock readings) get ``updated_at = created_at``.
+
 The column list is frozen here (a later migration that adds a defaulted column adds its own
 server default); :mod:`evalledger.db.server_defaults` is the rule the models follow.
 """
@@ -176,9 +182,15 @@ def upgrade() -> None:
             f"UPDATE {table} SET updated_at = created_at "
             f"WHERE updated_at < created_at AND {within_a_second}"
         )
+    op.add_column("idempotency_keys", sa.Column("request_sha256", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
+    # First: SQLite's ADD COLUMN wrote the column onto the created_at line; dropping it
+    # recreates the table with one column per line again (the idempotency keys have no
+    # foreign keys, so the copy cascades nowhere).
+    with op.batch_alter_table("idempotency_keys") as batch_op:
+        batch_op.drop_column("request_sha256")
     if op.get_bind().dialect.name == "postgresql":
         for table, columns in DEFAULTS.items():
             clauses = [f'ALTER COLUMN "{c}" DROP DEFAULT' for c in columns]
