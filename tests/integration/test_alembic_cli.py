@@ -149,7 +149,6 @@ def test_alembic_revision_autogenerate_from_the_checkout(fresh_url: str, tmp_pat
         .read_text()
         .replace("%(here)s/src/evalledger/db/migrations", str(copy))
         .replace("%(here)s/src", str(ROOT / "src"))
-        .replace("%(here)s/.venv", str(ROOT / ".venv"))
     )
     alembic(fresh_url, "upgrade", "head", ini=ini)
     next_id = _next_id()

@@ -94,3 +94,28 @@ async def test_every_column_with_a_python_default_has_one_on_the_server(ledger: 
 
     async with ledger.db.engine.connect() as conn:
         assert await conn.run_sync(missing) == []
+
+
+async def test_mass_rows_inserted_by_sql_are_in_the_cached_read(
+    seeded: Ledger, api: httpx.AsyncClient
+) -> None:
+    """A student, an assessment and its evidence written by plain SQL: the server's
+    timestamps fall inside the cache window like the application's own."""
+    await _raw(seeded, "INSERT INTO students (name) VALUES ('Raw')")
+    await _raw(
+        seeded,
+        "INSERT INTO skill_assessments (student_id, skill_type, score, confidence) "
+        "SELECT id, 'empathy', 0.5, 0.6 FROM students WHERE name = 'Raw'",
+    )
+    await _raw(
+        seeded,
+        "INSERT INTO evidence (assessment_id, evidence_type, source, content, relevance_score) "
+        "SELECT id, 'linguistic', 'transcript', 'a quote', 0.9 FROM skill_assessments",
+    )
+    (student,) = (await api.get("/api/v1/students")).json()["items"]
+    assert student["metadata"] == {}
+    cached = await api.get(f"/api/v1/assessments/{student['id']}", params={"use_cached": "true"})
+    assert cached.status_code == 200, cached.text
+    (assessment,) = cached.json()["assessments"]
+    assert assessment["skill_type"] == "empathy" and _recent(assessment["created_at"])
+    assert [e["content"] for e in assessment["evidence"]] == ["a quote"]
