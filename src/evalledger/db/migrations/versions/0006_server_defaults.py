@@ -244,15 +244,18 @@ def _check_only_defaults_differ(table: str, old_sql: str, new_sql: str, add: boo
         scratch.close()
     old, new = infos
     listed = DEFAULTS[table]
-    assert [r[:4] + r[5:] for r in old] == [r[:4] + r[5:] for r in new], table
+    same_columns = [r[:4] + r[5:] for r in old] == [r[:4] + r[5:] for r in new]
+    # Constraints live in the text: every line other than the changed columns is unchanged.
+    same_lines = len(old_sql.splitlines()) == len(new_sql.splitlines())
     for before, after in zip(old, new, strict=True):
         name, dflt_before, dflt_after = before[1], before[4], after[4]
         if name in listed:
-            assert (dflt_after is not None) is add and (dflt_before is None) is add, (table, name)
+            expected = (dflt_after is not None) is add and (dflt_before is None) is add
         else:
-            assert dflt_before == dflt_after, (table, name)
-    # Constraints live in the text: every line other than the changed columns is unchanged.
-    assert len(old_sql.splitlines()) == len(new_sql.splitlines()), table
+            expected = dflt_before == dflt_after
+        same_columns = same_columns and expected
+    if not (same_columns and same_lines):
+        raise RuntimeError(f"0006: the new definition of {table} changes more than defaults")
 
 
 def _rewrite_sqlite_tables(add: bool) -> None:
