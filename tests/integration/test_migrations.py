@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from evalledger.config import load_settings
 from evalledger.db import migrate
+from evalledger.db.base import DEFAULT_PROJECT_ID
 from evalledger.db.engine import Database
 from evalledger.db.registry import metadata
+from evalledger.db.types import utcnow
 from evalledger.errors import DatabaseNotInitialised, SchemaOutOfDate
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import acreate_pg_database, adrop_pg_database
@@ -93,3 +96,39 @@ async def test_ledger_can_migrate_on_open(empty_db: Database) -> None:
     async with Ledger.open(empty_db.settings.database_url, migrate_schema=True) as ledger:
         assert await ledger.seed_default_agents() == ["imperium", "guardian", "sandbox", "conquest"]
         assert await ledger.seed_default_agents() == []  # idempotent
+
+
+async def test_0006_evens_out_the_stamped_twice_rows_only(empty_db: Database) -> None:
+    """Rows whose ``updated_at`` was read from the clock just before ``created_at`` get
+    ``updated_at = created_at``; an older ``updated_at`` is left for ``verify`` to report."""
+    await migrate.upgrade(empty_db, "0005")
+    requests = metadata.tables["verification_requests"]
+    created = utcnow()
+    rows = {
+        "bug": created - timedelta(microseconds=40),
+        "real": created - timedelta(days=2),
+    }
+    async with empty_db.write_engine.begin() as conn:
+        for request_id, updated in rows.items():
+            await conn.execute(
+                requests.insert().values(
+                    id=uuid.uuid4(),
+                    project_id=DEFAULT_PROJECT_ID,
+                    request_id=request_id,
+                    client_id="c",
+                    content="x",
+                    content_type="text",
+                    frameworks=["f"],
+                    status="pending",
+                    priority=0,
+                    created_at=created,
+                    updated_at=updated,
+                )
+            )
+    await migrate.upgrade(empty_db)
+    async with empty_db.engine.connect() as conn:
+        stored = {
+            r.request_id: r.updated_at
+            for r in await conn.execute(select(requests.c.request_id, requests.c.updated_at))
+        }
+    assert stored == {"bug": created, "real": rows["real"]}

@@ -44,7 +44,7 @@ def test_a_server_that_refuses_the_role_exits_2_with_one_line_and_no_password() 
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert "refused" in lines[0] and "no_such_role_x" in lines[0]
+    assert "cannot log in" in lines[0] and "no_such_role_x" in lines[0]
     assert PASSWORD not in done.stderr + done.stdout
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evalledger.agents import progression
+from evalledger.agents import progression, replay
 from evalledger.agents.repository import AgentRepository, agent_not_found, results
 from evalledger.agents.schemas import (
     BatchRecorded,
@@ -232,17 +232,27 @@ async def _check_duplicates_are_ours(
     ids: Sequence[uuid.UUID],
     duplicates: set[uuid.UUID],
 ) -> None:
-    """A re-sent id must be this project's result for the same agent; anything else is 409."""
-    owners: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    """A re-sent id must be this project's result for the same agent, with the same values;
+    anything else is 409 (naming the batch item)."""
+    stored: dict[uuid.UUID, Mapping[Any, Any]] = {}
     wanted = list(duplicates)
     for start in range(0, len(wanted), INSERT_CHUNK):
-        stmt = select(results.c.id, results.c.project_id, results.c.ai_type).where(
-            results.c.id.in_(wanted[start : start + INSERT_CHUNK])
-        )
-        for rid, project_id, ai_type in (await uow.session.execute(stmt)).all():
-            owners[rid] = (project_id, ai_type)
-    for item, rid in zip(items, ids, strict=True):
-        if rid in duplicates and owners.get(rid) != (uow.project_id, item.agent_type):
+        stmt = select(results).where(results.c.id.in_(wanted[start : start + INSERT_CHUNK]))
+        for row in (await uow.session.execute(stmt)).mappings():
+            stored[row["id"]] = row
+    for index, (item, rid) in enumerate(zip(items, ids, strict=True)):
+        if rid not in duplicates:
+            continue
+        found = stored.get(rid)
+        if found is None or (found["project_id"], found["ai_type"]) != (
+            uow.project_id,
+            item.agent_type,
+        ):
             raise ConflictError(
-                f"result id {rid} is already used by another record", field="results"
+                f"result id {rid} is already used by another record", field=f"results.{index}"
+            )
+        differing = replay.differing_fields(found, item)
+        if differing:
+            raise ConflictError(
+                replay.conflict_message(rid, differing), field=f"results.{index}.id"
             )

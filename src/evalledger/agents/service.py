@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from evalledger.agents import progression
+from evalledger.agents import progression, replay
 from evalledger.agents.repository import AgentRepository
 from evalledger.agents.schemas import (
     AgentLeader,
@@ -123,7 +123,12 @@ class AgentMetricsService:
             )
 
         return await run_idempotent(
-            self.uow, idempotency_key, f"put_agent:{agent_type}", AgentUpdated, apply
+            self.uow,
+            idempotency_key,
+            f"put_agent:{agent_type}",
+            AgentUpdated,
+            apply,
+            request=data.model_dump(mode="json", exclude_unset=True),
         )
 
     async def update_specific_metrics(
@@ -142,7 +147,12 @@ class AgentMetricsService:
             )
 
         return await run_idempotent(
-            self.uow, idempotency_key, f"update_agent:{agent_type}", AgentUpdated, apply
+            self.uow,
+            idempotency_key,
+            f"update_agent:{agent_type}",
+            AgentUpdated,
+            apply,
+            request=updates.model_dump(mode="json", exclude_unset=True),
         )
 
     async def bulk_update_metrics(
@@ -158,7 +168,10 @@ class AgentMetricsService:
             names = sorted(updates)
             return BulkUpdated(updated=names, total_updated=len(names))
 
-        return await run_idempotent(self.uow, idempotency_key, "bulk_update", BulkUpdated, apply)
+        request = {k: v.model_dump(mode="json", exclude_unset=True) for k, v in updates.items()}
+        return await run_idempotent(
+            self.uow, idempotency_key, "bulk_update", BulkUpdated, apply, request=request
+        )
 
     async def update_custody_test_result(
         self, agent_type: str, result: CustodyTestIn
@@ -168,7 +181,7 @@ class AgentMetricsService:
         now = utcnow()
         row = self._result_row(agent_type, agent, agent["current_difficulty"], result, now)
         if not await self.repo.insert_result(row):
-            return await self._replayed(agent_type, row["id"])
+            return await self._replayed(agent_type, row["id"], result)
         state = progression.apply_test(
             progression.CustodyState.from_row(agent), _outcome(row, now), self.rules
         )
@@ -264,7 +277,9 @@ class AgentMetricsService:
             },
         )
 
-    async def _replayed(self, agent_type: str, result_id: uuid.UUID) -> CustodyTestRecorded:
+    async def _replayed(
+        self, agent_type: str, result_id: uuid.UUID, sent: CustodyTestIn
+    ) -> CustodyTestRecorded:
         stored = await self.repo.get_result(result_id)
         if (
             stored is None
@@ -274,6 +289,9 @@ class AgentMetricsService:
             raise ConflictError(
                 f"result id {result_id} is already used by another record", field="id"
             )
+        differing = replay.differing_fields(stored, sent)
+        if differing:
+            raise ConflictError(replay.conflict_message(result_id, differing), field="id")
         return CustodyTestRecorded(
             agent_type=agent_type,
             message="Custody test result already recorded; nothing changed",
@@ -308,7 +326,7 @@ class AgentMetricsService:
             )
 
         return await run_idempotent(
-            self.uow, idempotency_key, f"learning:{agent_type}", AgentUpdated, apply
+            self.uow, idempotency_key, f"learning:{agent_type}", AgentUpdated, apply, request=data
         )
 
     async def reset_agent_metrics(

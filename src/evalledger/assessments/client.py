@@ -22,6 +22,7 @@ from evalledger.assessments.schemas import (
     AssessmentOut,
     AssessmentRecord,
     BackupResult,
+    CachedAssessments,
     DuplicatePolicy,
     ExportResult,
     ImportResult,
@@ -111,6 +112,18 @@ class AssessmentsClient(HttpBase):
             retry_safe=body.get("id") is not None,
         )
         return AssessmentOut.model_validate(out)
+
+    async def get_cached_assessments(
+        self, student_id: uuid.UUID | str, *, skill_type: str | None = None
+    ) -> CachedAssessments:
+        """Each skill's newest assessment inside the cache window (the MASS ``use_cached``)."""
+        params = {"use_cached": "true"}
+        if skill_type is not None:
+            params["skill_type"] = skill_type
+        out = await self._request(
+            "GET", f"{BASE}/assessments/{uuid.UUID(str(student_id))}", params=params
+        )
+        return CachedAssessments.model_validate(out)
 
     async def list_assessments(
         self,

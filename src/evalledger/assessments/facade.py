@@ -16,6 +16,7 @@ from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
     BackupResult,
+    CachedAssessments,
     DuplicatePolicy,
     ExportFilters,
     ExportResult,
@@ -90,6 +91,16 @@ class AssessmentsFacade(LedgerBase):
                 end_date=end_date,
                 limit=limit,
                 cursor=cursor,
+            )
+
+    async def get_cached_assessments(
+        self, student_id: uuid.UUID | str, *, skill_type: str | None = None
+    ) -> CachedAssessments:
+        """Each skill's newest assessment of the student inside the cache window
+        (``EVALLEDGER_ASSESSMENT_CACHE_DAYS``), with evidence: the MASS ``use_cached`` read."""
+        async with self._read() as uow:
+            return await self._assessments(uow).cached_assessments(
+                uuid.UUID(str(student_id)), skill_type
             )
 
     async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:

@@ -198,10 +198,29 @@ async def check_evidence_linking(ctx: VerifyContext) -> CheckResult:
 
 # -- 5. timestamps ------------------------------------------------------------------------
 
+#: The assessment tables whose timestamps the MASS check covered ("no future timestamps").
 _STAMPED = (students_t, assessments_t, evidence_t)
 
 
-async def _per_table(ctx: VerifyContext, condition: Callable[[Table], Any]) -> dict[str, int]:
+def stamped_tables() -> tuple[Table, ...]:
+    """Every table with both ``created_at`` and ``updated_at`` (checked: updated >= created)."""
+    return tuple(
+        t
+        for t in sorted(metadata.tables.values(), key=lambda t: t.name)
+        if {"created_at", "updated_at"} <= set(t.c.keys())
+    )
+
+
+def _in_scope(ctx: VerifyContext, tables: tuple[Table, ...]) -> tuple[Table, ...]:
+    """The tables a check covers: all of them for the whole database, else the project's."""
+    if ctx.project_id is None:
+        return tables
+    return tuple(t for t in tables if "project_id" in t.c)
+
+
+async def _per_table(
+    ctx: VerifyContext, tables: tuple[Table, ...], condition: Callable[[Table], Any]
+) -> dict[str, int]:
     counts = (
         await ctx.uow.session.execute(
             select(
@@ -211,23 +230,30 @@ async def _per_table(ctx: VerifyContext, condition: Callable[[Table], Any]) -> d
                     .where(condition(t), ctx.mine(t))
                     .scalar_subquery()
                     .label(t.name)
-                    for t in _STAMPED
+                    for t in tables
                 )
             )
         )
     ).one()
-    return {t.name: int(n) for t, n in zip(_STAMPED, counts, strict=True) if n}
+    return {t.name: int(n) for t, n in zip(tables, counts, strict=True) if n}
 
 
-async def _sample(ctx: VerifyContext, condition: Callable[[Table], Any]) -> list[str]:
+async def _sample(
+    ctx: VerifyContext, tables: tuple[Table, ...], condition: Callable[[Table], Any]
+) -> list[str]:
     out: list[str] = []
-    for t in _STAMPED:
-        rows = await ctx.ids(select(t.c.id).where(condition(t), ctx.mine(t)))
+    for t in tables:
+        if len(out) >= SAMPLE:
+            break
+        key = t.c.id if "id" in t.c else next(iter(t.primary_key.columns))
+        rows = await ctx.ids(select(key).where(condition(t), ctx.mine(t)))
         out += [f"{t.name}:{i}" for i in rows]
     return out[:SAMPLE]
 
 
 async def check_timestamps(ctx: VerifyContext) -> CheckResult:
+    """No future timestamps in the assessment tables; ``updated_at >= created_at`` in every
+    table that has both."""
     result = CheckResult(5, "timestamps", "Checking timestamp consistency...")
     limit = ctx.now + FUTURE_TOLERANCE
 
@@ -237,15 +263,20 @@ async def check_timestamps(ctx: VerifyContext) -> CheckResult:
     def backwards(t: Table) -> Any:
         return t.c.updated_at < t.c.created_at
 
-    for condition, ok, label in (
-        (future, "No future timestamps found", "have timestamps in the future"),
-        (backwards, "All timestamps are consistent", "have updated_at before created_at"),
+    for tables, condition, ok, label in (
+        (_STAMPED, future, "No future timestamps found", "have timestamps in the future"),
+        (
+            _in_scope(ctx, stamped_tables()),
+            backwards,
+            "All timestamps are consistent",
+            "have updated_at before created_at",
+        ),
     ):
-        counts = await _per_table(ctx, condition)
+        counts = await _per_table(ctx, tables, condition)
         if counts:
             n = sum(counts.values())
             where = ", ".join(f"{k}: {v}" for k, v in counts.items())
-            sample = await _sample(ctx, condition)
+            sample = await _sample(ctx, tables, condition)
             result.problem("issue", f"{n} records {label} ({where})", n, sample)
         else:
             result.ok(ok)

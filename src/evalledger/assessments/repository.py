@@ -78,6 +78,35 @@ class AssessmentRepository(Repository[SkillAssessment]):
         row: SkillAssessment | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return row
 
+    async def newest_per_skill(
+        self, student_id: uuid.UUID, since: datetime, skill_type: str | None = None
+    ) -> Sequence[SkillAssessment]:
+        """Each skill's newest assessment of one student created at or after ``since`` (one
+        query: a window function ranks each skill's rows), with evidence, by skill name."""
+        ranked = select(
+            assessments_t.c.id,
+            func.row_number()
+            .over(
+                partition_by=assessments_t.c.skill_type,
+                order_by=(assessments_t.c.created_at.desc(), assessments_t.c.id.desc()),
+            )
+            .label("rank"),
+        ).where(
+            assessments_t.c.project_id == self.uow.project_id,
+            assessments_t.c.student_id == student_id,
+            assessments_t.c.created_at >= since,
+        )
+        if skill_type is not None:
+            ranked = ranked.where(assessments_t.c.skill_type == skill_type)
+        newest = ranked.subquery()
+        stmt = (
+            self.select()
+            .join(newest, newest.c.id == assessments_t.c.id)
+            .where(newest.c.rank == 1)
+            .order_by(assessments_t.c.skill_type)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def insert_new(self, values: dict[str, Any]) -> bool:
         """Insert one assessment row unless its id exists (in any project); True if inserted.
 

@@ -26,6 +26,7 @@ from evalledger.assessments.schemas import (
     AssessmentOut,
     BackupDocument,
     BackupResult,
+    CachedAssessments,
     DuplicatePolicy,
     ExportDocument,
     ImportResult,
@@ -37,6 +38,7 @@ from evalledger.assessments.schemas import (
     StudentOut,
 )
 from evalledger.db.repository import Page
+from evalledger.errors import ValidationFailed
 
 StartDate = Annotated[
     str | None,
@@ -206,9 +208,34 @@ async def list_assessments(
     )
 
 
-@router.get("/assessments/{assessment_id}", response_model=AssessmentOut, summary="One assessment")
-async def get_assessment(assessment_id: uuid.UUID, ledger: Reader) -> AssessmentOut:
-    return await ledger.get_assessment(assessment_id)
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentOut | CachedAssessments,
+    summary="One assessment, or a student's cached assessments (use_cached=true)",
+    description=(
+        "Without query parameters: the assessment with that id. With `use_cached=true` (the "
+        "MASS read) the id is a **student** id and the answer is each skill's newest "
+        "assessment created within the cache window (`EVALLEDGER_ASSESSMENT_CACHE_DAYS`, "
+        "default 7 days), with its evidence; `skill_type` narrows it to one skill. "
+        "evalledger does not run assessments itself, so `use_cached=false` is refused: "
+        "record a new one with `POST /api/v1/assessments/{student_id}`."
+    ),
+)
+async def get_assessment(
+    assessment_id: uuid.UUID,
+    ledger: Reader,
+    use_cached: bool | None = Query(None, description="true: the id is a student id"),
+    skill_type: SkillType | None = Query(None, description="with use_cached: one skill"),
+) -> AssessmentOut | CachedAssessments:
+    if use_cached is None and skill_type is None:
+        return await ledger.get_assessment(assessment_id)
+    if not use_cached:
+        raise ValidationFailed(
+            "use_cached=true is the only form of this read (skill_type needs it too); "
+            "new assessments are recorded with POST /api/v1/assessments/{student_id}",
+            field="use_cached",
+        )
+    return await ledger.get_cached_assessments(assessment_id, skill_type=skill_type)
 
 
 @router.get(

@@ -136,6 +136,16 @@ class AssessmentOut(BaseModel):
     cached: bool = Field(False, description="true when use_cached returned a stored assessment")
 
 
+class CachedAssessments(BaseModel):
+    """The MASS cached read: each skill's newest assessment created since ``since``."""
+
+    student_id: uuid.UUID
+    skill_type: SkillType | None = Field(None, description="the one skill asked for, if any")
+    window_days: int = Field(description="EVALLEDGER_ASSESSMENT_CACHE_DAYS")
+    since: datetime = Field(description="start of the window (now minus window_days)")
+    assessments: list[AssessmentOut] = Field(description="one per skill, by skill name")
+
+
 class EvidenceRecord(EvidenceIn):
     """Evidence as an export file carries it."""
 

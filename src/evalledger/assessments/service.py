@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import func, select
 
@@ -25,6 +25,8 @@ from evalledger.assessments.repository import (
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
+    CachedAssessments,
+    SkillType,
     Statistics,
     StudentDetail,
     StudentIn,
@@ -191,6 +193,29 @@ class AssessmentService:
             },
         )
         return assessment_out(await self.assessments.fresh(assessment_id))
+
+    async def cached_assessments(
+        self, student_id: uuid.UUID, skill_type: str | None = None
+    ) -> CachedAssessments:
+        """The MASS ``use_cached`` read: each skill's newest assessment inside the cache
+        window (``assessment_cache_days``), with its evidence; 404 for an unknown student."""
+        skills = get_args(SkillType)
+        if skill_type is not None and skill_type not in skills:
+            raise ValidationFailed(
+                f"skill_type must be one of {', '.join(skills)}, not {skill_type[:50]!r}",
+                field="skill_type",
+            )
+        await self.students.get(student_id)
+        days = self.settings.assessment_cache_days
+        since = utcnow() - timedelta(days=days)
+        rows = await self.assessments.newest_per_skill(student_id, since, skill_type)
+        return CachedAssessments(
+            student_id=student_id,
+            skill_type=skill_type,
+            window_days=days,
+            since=since,
+            assessments=[assessment_out(r, cached=True) for r in rows],
+        )
 
     async def _replay(self, assessment_id: uuid.UUID, student_id: uuid.UUID) -> AssessmentOut:
         """A create with a known id: the stored assessment, if it is this student's."""

@@ -1,51 +1,98 @@
-"""``evalledger db upgrade|downgrade|current|history`` and ``evalledger init``."""
+"""``evalledger db upgrade|downgrade|current|history|revision`` and ``evalledger init``."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, cast
 
 import typer
 from rich.table import Table
 
-from evalledger.cli.common import EXIT_ERROR, console, fail, run, settings_or_exit
+from evalledger.cli.common import EXIT_ERROR, EXIT_USAGE, console, fail, run, settings_or_exit
 from evalledger.db import migrate
 from evalledger.db.engine import Database
 
 app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 
 
+#: Relative revisions (``-1``, ``-2``) start with a dash: let them through as arguments
+#: instead of failing with "No such option: -1".
+_RELATIVE_REVISIONS = {"ignore_unknown_options": True}
+
+T = TypeVar("T")
+
+
 def _db() -> Database:
     return Database(settings_or_exit())
 
 
-@app.command()
-def upgrade(revision: str = typer.Argument("heads", help="target revision")) -> None:
+def _migrate_to(step: Any, revision: str) -> str | None:
+    """Run ``migrate.upgrade``/``downgrade`` to ``revision``; the revision reached."""
+
+    async def go() -> str | None:
+        db = _db()
+        try:
+            await step(db, revision)
+            return await migrate.current_revision(db)
+        finally:
+            await db.dispose()
+
+    return _usage_errors_exit_2(go)
+
+
+def _usage_errors_exit_2(fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``run(fn)``, but a revision Alembic cannot use is bad usage (exit 2), not a failure."""
+    refused: list[migrate.MigrationError] = []
+
+    async def go() -> T | None:
+        try:
+            return await fn()
+        except migrate.MigrationError as exc:
+            refused.append(exc)
+            return None
+
+    result = run(go)
+    if refused:
+        fail(refused[0].message, EXIT_USAGE)
+    return cast(T, result)
+
+
+@app.command(context_settings=_RELATIVE_REVISIONS)
+def upgrade(
+    revision: str = typer.Argument("heads", help="target revision, e.g. +1 or 0006"),
+) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
+    console.print(f"database at revision {_migrate_to(migrate.upgrade, revision)}")
 
-    async def go() -> str | None:
-        db = _db()
-        try:
-            await migrate.upgrade(db, revision)
-            return await migrate.current_revision(db)
-        finally:
-            await db.dispose()
 
-    console.print(f"database at revision {run(go)}")
+@app.command(context_settings=_RELATIVE_REVISIONS)
+def downgrade(
+    revision: str = typer.Argument(..., help="target revision: -1 (one step), an id, or base"),
+) -> None:
+    """Migrate the database down to REVISION (take a backup first: downgrades drop data)."""
+    reached = _migrate_to(migrate.downgrade, revision)
+    console.print(f"database at revision {reached or 'base (empty)'}")
 
 
 @app.command()
-def downgrade(revision: str = typer.Argument(..., help="target revision, e.g. -1 or base")) -> None:
-    """Migrate the database down to REVISION."""
+def revision(
+    message: str = typer.Option(..., "-m", "--message", help="what the migration does"),
+    autogenerate: bool = typer.Option(
+        False, "--autogenerate", help="fill it with the difference between models and database"
+    ),
+) -> None:
+    """Write a new migration file (numbered after the newest) into the migrations folder."""
 
-    async def go() -> str | None:
+    async def go() -> str:
         db = _db()
         try:
-            await migrate.downgrade(db, revision)
-            return await migrate.current_revision(db)
+            return str(await migrate.revision(db, message, autogenerate=autogenerate))
         finally:
             await db.dispose()
 
-    console.print(f"database at revision {run(go) or 'base (empty)'}")
+    path = _usage_errors_exit_2(go)
+    console.print(f"new migration: {path}", soft_wrap=True)
 
 
 @app.command()

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalledger.db.base import Base, ProjectScopedMixin, TimestampMixin, UUIDMixin
-from evalledger.db.types import JSONType, UTCDateTime, utcnow
+from evalledger.db.types import JSONType, UTCDateTime, row_stamp
 
 
 class OlympicEvent(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
@@ -43,7 +43,7 @@ class OlympicEvent(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
     )
 
     # Indexed through idx_olympic_events_created_at (project first), not the mixin's index.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=row_stamp, nullable=False)
 
     event_type: Mapped[str] = mapped_column(String(50), nullable=False)
     participants: Mapped[list[str]] = mapped_column(JSONType, nullable=False)

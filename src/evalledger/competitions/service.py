@@ -312,7 +312,12 @@ class CompetitionsService:
             return CollaborativeTestRecorded(test_id=test_id, results=results)
 
         return await run_idempotent(
-            self.uow, idempotency_key, "collaborative_test", CollaborativeTestRecorded, apply
+            self.uow,
+            idempotency_key,
+            "collaborative_test",
+            CollaborativeTestRecorded,
+            apply,
+            request=data,
         )
 
     # -- ratings' inputs ---------------------------------------------------------------

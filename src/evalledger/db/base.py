@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, MetaData, String, Uuid, func
+from sqlalchemy import DefaultClause, ForeignKey, MetaData, String, Table, Uuid, func
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from evalledger.db.types import UTCDateTime, utcnow
+from evalledger.db.server_defaults import server_default_for
+from evalledger.db.types import UTCDateTime, row_stamp, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -29,13 +31,34 @@ DEFAULT_PROJECT_NAME = "default"
 
 
 class Base(AsyncAttrs, DeclarativeBase):
-    """Base for every evalledger table."""
+    """Base for every evalledger table.
+
+    Every column with a Python default also gets the matching server default
+    (:mod:`evalledger.db.server_defaults`), so rows inserted by plain SQL are complete too.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        table = cls.__dict__.get("__table__")
+        if isinstance(table, Table):
+            add_server_defaults(table)
+
+
+def add_server_defaults(table: Table) -> None:
+    """Give each column of ``table`` with a Python default the same default on the server."""
+    for column in table.columns:
+        default = column.default
+        if default is None or column.server_default is not None:
+            continue
+        arg = getattr(default, "arg", None)
+        DefaultClause(server_default_for(arg, column.type))._set_parent_with_dispatch(column)
+
 
 class UUIDMixin:
-    """A UUID primary key, generated client-side so ids can be known before the insert."""
+    """A UUID primary key, generated client-side so ids can be known before the insert (the
+    server generates one for rows inserted by plain SQL)."""
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
 
@@ -43,15 +66,15 @@ class UUIDMixin:
 class TimestampMixin:
     """Timezone-aware UTC ``created_at`` and ``updated_at`` set by the application.
 
-    Set in Python (not by a server default) so that both dialects store identical values and
-    an export/import round trip preserves them exactly.
+    Set in Python so that both dialects store identical values and an export/import round trip
+    preserves them exactly; the server default (now) only serves rows inserted by plain SQL.
     """
 
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, nullable=False, index=True
+        UTCDateTime, default=row_stamp, nullable=False, index=True
     )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+        UTCDateTime, default=row_stamp, onupdate=utcnow, nullable=False
     )
 
 

@@ -13,13 +13,20 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from evalledger.db import failures
 from evalledger.db.engine import Database
-from evalledger.errors import DatabaseNotInitialised, SchemaOutOfDate
+from evalledger.errors import DatabaseNotInitialised, EvalLedgerError, SchemaOutOfDate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class MigrationError(EvalLedgerError):
+    """Alembic refused the request (an unknown revision, a downgrade below base, ...)."""
+
+    status = 400
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -56,14 +63,17 @@ async def current_revision(db: Database) -> str | None:
         return await conn.run_sync(_current)
 
 
-async def _run_command(db: Database, fn: Any, *args: Any) -> None:
-    def _go(conn: Connection) -> None:
+async def _run_command(db: Database, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _go(conn: Connection) -> Any:
         cfg = alembic_config(conn)
         cfg.attributes["app_role"] = db.settings.pg_app_role  # 0005: row-level security
-        fn(cfg, *args)
+        try:
+            return fn(cfg, *args, **kwargs)
+        except CommandError as exc:
+            raise MigrationError(f"alembic: {exc}") from None
 
     async with db.write_connection() as conn:
-        await conn.run_sync(_go)
+        return await conn.run_sync(_go)
 
 
 async def upgrade(db: Database, revision: str = "heads") -> None:
@@ -72,6 +82,35 @@ async def upgrade(db: Database, revision: str = "heads") -> None:
 
 async def downgrade(db: Database, revision: str) -> None:
     await _run_command(db, command.downgrade, revision)
+
+
+def next_revision_id() -> str:
+    """The id the next migration gets: the highest numbered revision plus one (``0007``).
+
+    Revisions are numbered so that the files sort in the order they apply; Alembic's own
+    default is a random hex id.
+    """
+    script = ScriptDirectory.from_config(alembic_config())
+    numbers = [int(rev.revision) for rev in script.walk_revisions() if rev.revision.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+async def revision(db: Database, message: str, *, autogenerate: bool) -> Path:
+    """Write a new migration file; with ``autogenerate`` its operations are the difference
+    between the models and the database (which must be at the head). Returns its path."""
+    if autogenerate:
+        await ensure_current(db)
+        scripts = await _run_command(
+            db, command.revision, message=message, autogenerate=True, rev_id=next_revision_id()
+        )
+    else:
+        try:
+            scripts = command.revision(alembic_config(), message=message, rev_id=next_revision_id())
+        except CommandError as exc:
+            raise MigrationError(f"alembic: {exc}") from None
+    script = scripts[0] if isinstance(scripts, list) else scripts
+    assert script is not None and script.path is not None
+    return Path(script.path)
 
 
 async def ensure_current(db: Database) -> None:

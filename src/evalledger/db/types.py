@@ -52,3 +52,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC (never ``datetime.utcnow()``, which is naive)."""
     return datetime.now(UTC)
+
+
+#: The columns a new row is stamped with (see :func:`row_stamp`).
+STAMP_COLUMNS = ("created_at", "updated_at")
+
+
+def row_stamp(context: Any) -> datetime:
+    """The default of ``created_at`` and ``updated_at``: one clock reading per new row.
+
+    SQLAlchemy evaluates column defaults one column at a time, so two ``utcnow`` defaults
+    read the clock twice and, where ``updated_at`` comes first in the table, stamped it before
+    ``created_at``. Whichever of the two is evaluated second takes the first one's value
+    (also when the caller set one of them explicitly). ``context`` is SQLAlchemy's execution
+    context (a required argument, or SQLAlchemy would call the function without it).
+    """
+    row = context.get_current_parameters()
+    for name in STAMP_COLUMNS:
+        value = row.get(name)
+        if isinstance(value, datetime):
+            return value
+    return utcnow()

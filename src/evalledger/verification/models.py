@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalledger.db.base import Base, ProjectScopedMixin, UUIDMixin
-from evalledger.db.types import JSONType, UTCDateTime, utcnow
+from evalledger.db.types import JSONType, UTCDateTime, row_stamp, utcnow
 
 REQUEST_STATUSES = ("pending", "processing", "completed", "failed")
 
@@ -43,12 +43,12 @@ REQUEST_STATUSES = ("pending", "processing", "completed", "failed")
 class CreatedAtMixin:
     """``created_at`` only (the seed's tables that are never updated in place)."""
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=row_stamp, nullable=False)
 
 
 class UpdatedAtMixin(CreatedAtMixin):
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+        UTCDateTime, default=row_stamp, onupdate=utcnow, nullable=False
     )
 
 

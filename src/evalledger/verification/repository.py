@@ -3,6 +3,11 @@
 ``VerificationRepository`` keeps the seeds' method names: ``create_verification``,
 ``get_by_claim_id``, ``get_recent_verifications``, ``create_claim`` (seed 002) and
 ``create_verification_request`` / ``requests.get_pending_requests`` (seed 004).
+
+Its write methods record their audit rows themselves (in the caller's transaction, after the
+write succeeded), so a write through the documented repository pattern (``@transaction`` and
+``VerificationRepository(uow)``) is audited exactly like the same write through the ledger,
+whose service calls these same methods.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ class VerificationRepository(Repository[VerificationResult]):
         processing_time_ms: int | None = None,
         model_version: str | None = None,
     ) -> VerificationResult:
-        return await self.add(
+        row = await self.add(
             claim_id=str(claim_id),
             framework=framework,
             result=result,
@@ -103,6 +108,13 @@ class VerificationRepository(Repository[VerificationResult]):
             processing_time_ms=processing_time_ms,
             model_version=model_version,
         )
+        self.uow.audit(
+            "verification_result",
+            row.id,
+            "create",
+            {"claim_id": str(claim_id), "framework": framework},
+        )
+        return row
 
     async def get_by_claim_id(self, claim_id: str | uuid.UUID) -> Sequence[VerificationResult]:
         """Every verification of the claim, oldest first."""
@@ -145,11 +157,25 @@ class VerificationRepository(Repository[VerificationResult]):
         self, claim: BaseModel | Mapping[str, Any] | None = None, **values: Any
     ) -> Claim:
         """Insert a claim (a schema object, a mapping, or keyword arguments)."""
-        return await self.claims.add(**_values({**_values(claim or {}), **values}))
+        row = await self.claims.add(**_values({**_values(claim or {}), **values}))
+        self.uow.audit("claim", row.external_id, "create", {"claim_type": row.claim_type})
+        return row
 
     async def create_verification_request(self, **values: Any) -> VerificationRequest:
         values.setdefault("status", "pending")
-        return await self.requests.add(**values)
+        row = await self.requests.add(**values)
+        self.uow.audit(
+            "verification_request", row.request_id, "create", {"client_id": row.client_id}
+        )
+        return row
+
+    async def update_request_status(self, request_id: str, status: str) -> VerificationRequest:
+        """Move a request to ``status`` (row locked while it changes)."""
+        row = await self.requests.by_request_id(request_id, lock=True)
+        old = row.status
+        updated = await self.requests.update(row.id, status=status)
+        self.uow.audit("verification_request", request_id, "status", {"from": old, "to": status})
+        return updated
 
     async def get_pending_requests(self, limit: int = 10) -> Sequence[VerificationRequest]:
         return await self.requests.get_pending_requests(limit)

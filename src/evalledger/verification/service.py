@@ -47,12 +47,11 @@ class VerificationService:
             raise ConflictError(f"claim {data.external_id!r} already exists", field="external_id")
         try:
             async with self.uow.session.begin_nested():
-                claim = await self.repo.create_claim(data)
+                claim = await self.repo.create_claim(data)  # audited
         except IntegrityError:  # a concurrent create of the same external id won
             raise ConflictError(
                 f"claim {data.external_id!r} already exists", field="external_id"
             ) from None
-        self.uow.audit("claim", claim.external_id, "create", {"claim_type": data.claim_type})
         return ClaimOut.model_validate(row_to_dict(claim))
 
     async def get_claim(self, external_id: str) -> ClaimOut:
@@ -87,17 +86,11 @@ class VerificationService:
     ) -> VerificationOut:
         async def apply() -> VerificationOut:
             await self.repo.claims.by_external_id(data.claim_id)  # 404 (also other projects)
-            row = await self.repo.create_verification(**data.model_dump())
-            self.uow.audit(
-                "verification_result",
-                row.id,
-                "create",
-                {"claim_id": data.claim_id, "framework": data.framework},
-            )
+            row = await self.repo.create_verification(**data.model_dump())  # audited
             return VerificationOut.model_validate(row_to_dict(row))
 
         return await run_idempotent(
-            self.uow, idempotency_key, "create_verification", VerificationOut, apply
+            self.uow, idempotency_key, "create_verification", VerificationOut, apply, request=data
         )
 
     async def get_by_claim_id(self, claim_id: str) -> list[VerificationOut]:
@@ -200,14 +193,11 @@ class VerificationService:
             raise ConflictError(f"request {data.request_id!r} already exists", field="request_id")
         try:
             async with self.uow.session.begin_nested():
-                row = await self.repo.create_verification_request(**data.model_dump())
+                row = await self.repo.create_verification_request(**data.model_dump())  # audited
         except IntegrityError:
             raise ConflictError(
                 f"request {data.request_id!r} already exists", field="request_id"
             ) from None
-        self.uow.audit(
-            "verification_request", data.request_id, "create", {"client_id": data.client_id}
-        )
         return VerificationRequestOut.model_validate(row_to_dict(row))
 
     async def get_pending_requests(self, limit: int = 10) -> list[VerificationRequestOut]:
@@ -215,8 +205,5 @@ class VerificationService:
         return [VerificationRequestOut.model_validate(row_to_dict(r)) for r in rows]
 
     async def update_request_status(self, request_id: str, status: str) -> VerificationRequestOut:
-        row = await self.repo.requests.by_request_id(request_id, lock=True)
-        old = row.status
-        updated = await self.repo.requests.update(row.id, status=status)
-        self.uow.audit("verification_request", request_id, "status", {"from": old, "to": status})
+        updated = await self.repo.update_request_status(request_id, status)  # audited
         return VerificationRequestOut.model_validate(row_to_dict(updated))

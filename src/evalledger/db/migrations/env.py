@@ -2,7 +2,8 @@
 
 Migrations run on a connection handed in by :mod:`evalledger.db.migrate` (so the CLI, the
 server and the tests all migrate through the same engine settings), or, when invoked by the
-plain ``alembic`` command, on an engine built from ``EVALLEDGER_DATABASE_URL``. All pending
+plain ``alembic`` command (``alembic.ini`` at the repository root), on an engine built from
+``EVALLEDGER_DATABASE_URL``, like every other entry point. All pending
 migrations run in one transaction: both backends have transactional DDL, so a failure leaves
 the database at its old revision rather than half-migrated.
 """
@@ -10,13 +11,26 @@ the database at its old revision rather than half-migrated.
 from __future__ import annotations
 
 import asyncio
+from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
+from alembic.operations import MigrationScript
 from sqlalchemy.engine import Connection
 
 from evalledger.db.registry import metadata
 
 config = context.config
+
+
+def _number_revision(_context: Any, _revision: Any, directives: list[MigrationScript]) -> None:
+    """``alembic revision --autogenerate`` numbers new migrations like the others (``0007``)
+    instead of a random hex id, unless ``--rev-id`` was given."""
+    from evalledger.db.migrate import next_revision_id
+
+    given = getattr(config.cmd_opts, "rev_id", None) if config.cmd_opts is not None else None
+    if directives and not given and not str(directives[0].rev_id).isdigit():
+        directives[0].rev_id = next_revision_id()
 
 
 def _configure(connection: Connection) -> None:
@@ -26,6 +40,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode recreates tables
         compare_type=True,
         compare_server_default=True,
+        process_revision_directives=_number_revision,
     )
 
 
@@ -52,6 +67,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
     else:
+        if config.config_file_name is not None:
+            fileConfig(config.config_file_name, disable_existing_loggers=False)
         asyncio.run(_run_standalone())
 
 
