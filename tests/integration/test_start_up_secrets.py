@@ -52,5 +52,5 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     done = _serve(f"postgresql://app:{PASSWORD}@127.0.0.1:1/ledger")
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot reach the database" in lines[0], done.stderr
+    assert len(lines) == 1 and "cannot reach" in lines[0], done.stderr
     assert PASSWORD not in done.stderr + done.stdout
