@@ -2,20 +2,25 @@
 
 Commands are thin: parse options, call the ledger or a service, render with Rich. Domain
 errors become one line on stderr and a non-zero exit code; no traceback for user mistakes.
+
+Only Typer, Rich and the standard library are imported at module level: every command module
+imports this one, and ``evalledger --help`` must not pay for SQLAlchemy, pydantic or FastAPI
+(tests/unit/test_cli_startup.py). Heavy imports go inside the functions that need them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from evalledger.config import ConfigError, Settings, get_settings
 from evalledger.errors import EvalLedgerError, NotFoundError, SchemaOutOfDate
+
+if TYPE_CHECKING:
+    from evalledger.config import Settings
 
 T = TypeVar("T")
 
@@ -29,6 +34,8 @@ EXIT_SCHEMA = 4
 
 
 def settings_or_exit() -> Settings:
+    from evalledger.config import ConfigError, get_settings
+
     try:
         return get_settings()
     except ConfigError as exc:
@@ -38,6 +45,10 @@ def settings_or_exit() -> Settings:
 
 def run(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run async CLI work, turning domain errors into a message and an exit code."""
+    import asyncio
+
+    from evalledger.config import ConfigError
+
     try:
         return asyncio.run(coro_factory())
     except ConfigError as exc:

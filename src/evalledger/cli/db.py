@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from evalledger.cli.common import console, run, settings_or_exit
-from evalledger.db import migrate
-from evalledger.db.engine import Database
+from evalledger.cli.lazy import lazy_module
+from evalledger.cli.listing import id_column, print_json, print_table
+from evalledger.cli.options import JsonOpt
+
+if TYPE_CHECKING:
+    from evalledger.db import migrate
+    from evalledger.db.engine import Database
+else:
+    migrate = lazy_module("evalledger.db.migrate")
 
 app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 
 
 def _db() -> Database:
+    from evalledger.db.engine import Database
+
     return Database(settings_or_exit())
 
 
@@ -64,12 +75,16 @@ def current() -> None:
 
 
 @app.command()
-def history() -> None:
+def history(as_json: bool = JsonOpt) -> None:
     """List migrations, newest first."""
-    table = Table("revision", "down", "message")
-    for rev, down, message in migrate.history():
+    revisions = migrate.history()
+    if as_json:
+        print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in revisions])
+        return
+    table = Table(id_column("revision"), id_column("down"), "message")
+    for rev, down, message in revisions:
         table.add_row(rev, down or "-", message)
-    console.print(table)
+    print_table(table)
 
 
 def init(
@@ -77,6 +92,7 @@ def init(
     drop: bool = typer.Option(False, "--drop", help="drop every table first (destroys data)"),
 ) -> None:
     """Create and migrate the database; with --seed also create the default agents."""
+    from evalledger.db.engine import Database
     from evalledger.sdk.ledger import Ledger
 
     settings = settings_or_exit()

@@ -1,4 +1,9 @@
-"""The Typer root: mounts the shared commands and each domain's command group."""
+"""The Typer root: mounts the shared commands and each domain's command group.
+
+Building this tree imports every command module, so those modules import only Typer, Rich
+and light helpers at module level (see :mod:`evalledger.cli.lazy`): ``evalledger --help``
+and ``--version`` then start in about the time Typer itself takes.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,16 @@ from evalledger.cli.keys import keys_app, projects_app
 from evalledger.cli.serve import serve
 from evalledger.domains import domain_modules
 
+#: ``-h`` and ``--help`` on every command (sub-commands inherit the root's context settings).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="evalledger",
     help="A database-first ledger for AI evaluation results.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT_SETTINGS,
+    rich_markup_mode=None,
 )
 
 
@@ -26,7 +36,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
 ) -> None:
     """Configure with EVALLEDGER_* environment variables (see the README)."""
 

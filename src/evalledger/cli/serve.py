@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-
 import typer
 
 from evalledger.cli.common import EXIT_USAGE, fail, settings_or_exit
@@ -12,6 +9,9 @@ from evalledger.cli.common import EXIT_USAGE, fail, settings_or_exit
 
 def is_loopback(host: str) -> bool:
     """True when every address ``host`` resolves to is a loopback address."""
+    import ipaddress
+    import socket
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.live import Live
@@ -14,10 +13,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evalledger.cli.common import EXIT_ERROR, console, err_console, run, settings_or_exit
-from evalledger.db.engine import Database
-from evalledger.ops import backup as backups
-from evalledger.ops import csvio, health, report
-from evalledger.ops import restore as restores
+from evalledger.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from evalledger.db.engine import Database
+    from evalledger.ops import backup as backups
+    from evalledger.ops import csvio, health, report
+    from evalledger.ops import restore as restores
+else:
+    backups = lazy_module("evalledger.ops.backup")
+    csvio = lazy_module("evalledger.ops.csvio")
+    health = lazy_module("evalledger.ops.health")
+    report = lazy_module("evalledger.ops.report")
+    restores = lazy_module("evalledger.ops.restore")
 
 T = TypeVar("T")
 
@@ -27,6 +35,8 @@ DEFAULT_BACKUP_DIR = Path("data/backups")
 
 
 async def _with_db(fn: Callable[[Database], Awaitable[T]]) -> T:
+    from evalledger.db.engine import Database
+
     db = Database(settings_or_exit())
     try:
         return await fn(db)
@@ -183,12 +193,15 @@ def _health_table(rep: health.HealthReport) -> Table:
 
 def health_command(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-    watch: bool = typer.Option(False, "--watch", help="live dashboard (Ctrl-C to stop)"),
+    watch: bool = typer.Option(
+        False, "--watch", "--monitor", help="live dashboard (Ctrl-C to stop)"
+    ),
     diagnose: bool = typer.Option(False, "--diagnose", help="add the database's own view"),
     interval: float = typer.Option(2.0, "--interval", min=0.2, help="--watch refresh seconds"),
     stale_minutes: float = typer.Option(5.0, "--stale-minutes", help="heartbeat age limit"),
 ) -> None:
     """Connectivity, latency, schema, pool, table sizes, stale heartbeats; exit 1 if unhealthy."""
+    import asyncio
     from datetime import timedelta
 
     stale = timedelta(minutes=stale_minutes)

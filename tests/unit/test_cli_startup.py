@@ -1,0 +1,111 @@
+"""`evalledger --help`, `--version` and every group's `--help` import only the command tree.
+
+Start-up time is dominated by imports (SQLAlchemy, FastAPI, Alembic, pydantic: 1.5 s and more
+on a loaded machine), so the property asserted here is structural: after the command ran, none
+of the heavy libraries is in ``sys.modules``. No timing assertion (the figures are in
+docs/benchmarks.md, "CLI start-up").
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+#: Libraries only a command that talks to a database or serves HTTP needs. (pydantic is not
+#: in the list: Typer itself imports it to coerce a sub-command's parameters; the root's
+#: ``--help`` and ``--version`` are checked without it below.)
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "asyncpg",
+    "aiosqlite",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pydantic_settings",
+    "httpx",
+    "structlog",
+    "prometheus_client",
+    "ijson",
+    "jinja2",
+)
+
+_PROBE = """
+import json, sys
+from evalledger.cli.main import app
+try:
+    app(sys.argv[1:], prog_name="evalledger")
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+roots = sorted({name.split(".")[0] for name in sys.modules})
+print(json.dumps({"code": code, "modules": roots}), file=sys.stderr)
+"""
+
+
+def _modules_after(*args: str) -> tuple[int, set[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], set(report["modules"]), done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["-h"],
+        ["--version"],
+        ["agents", "--help"],
+        ["events", "list", "--help"],
+        ["assessments", "import", "--help"],
+        ["db", "--help"],
+        ["keys", "list", "--help"],
+        ["health", "--help"],
+        ["serve", "--help"],
+        ["demo", "--help"],
+    ],
+)
+def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
+    code, modules, out = _modules_after(*args)
+    assert code == 0, out
+    assert out.strip(), "the command printed nothing"
+    loaded = sorted(set(HEAVY) & modules)
+    assert loaded == [], f"`evalledger {' '.join(args)}` imported {loaded}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_root_help_and_version_do_not_even_import_pydantic(args: list[str]) -> None:
+    code, modules, _ = _modules_after(*args)
+    assert code == 0 and "pydantic" not in modules
+
+
+def test_root_help_still_lists_every_command() -> None:
+    code, _, out = _modules_after("--help")
+    assert code == 0
+    for name in (
+        "init",
+        "serve",
+        "db",
+        "keys",
+        "projects",
+        "agents",
+        "events",
+        "leaderboard",
+        "assessments",
+        "verify",
+        "stats",
+        "claims",
+        "consensus",
+        "checkpoints",
+        "backup",
+        "health",
+        "report",
+        "demo",
+    ):
+        assert f" {name} " in out, f"{name} missing from --help:\n{out}"
