@@ -76,6 +76,7 @@ def test_export_then_import_prints_the_seed_lines(cli: Settings, tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "✓ Successfully exported 8 assessments" in result.output
     assert f"✓ Saved to: {out}" in result.output
+    assert "Progress: 8 (exported)" in result.output.splitlines()  # not a terminal: plain lines
     assert json.loads(out.read_text())["total_assessments"] == 8
 
     filtered = tmp_path / "empathy.json"
@@ -110,6 +111,7 @@ def test_export_then_import_prints_the_seed_lines(cli: Settings, tmp_path: Path)
         "Duplicate handling: skip",
         "Found 8 assessments in backup file",
         "Backup timestamp: ",
+        "Progress: 8/8 (imported)",
         "✓ Import complete:",
         "  - Imported: 0",
         "  - Skipped: 8",

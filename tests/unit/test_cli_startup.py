@@ -109,3 +109,23 @@ def test_root_help_still_lists_every_command() -> None:
         "demo",
     ):
         assert f" {name} " in out, f"{name} missing from --help:\n{out}"
+
+
+def test_health_accepts_monitor_as_the_brahminykite_script_did() -> None:
+    from typer.testing import CliRunner
+
+    from evalledger.cli.main import app
+
+    result = CliRunner().invoke(app, ["health", "-h"])
+    assert result.exit_code == 0
+    assert "--watch, --monitor" in result.output
+
+
+def test_constants_written_out_for_a_light_help_match_their_sources() -> None:
+    from evalledger.assessments import cli as assessments_cli
+    from evalledger.assessments import importer
+    from evalledger.demo import cli as demo_cli
+    from evalledger.demo import generator
+
+    assert assessments_cli.DEFAULT_BATCH_SIZE == importer.DEFAULT_BATCH_SIZE
+    assert set(demo_cli.SIZES) == set(generator.PLANS)

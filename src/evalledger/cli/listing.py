@@ -32,24 +32,30 @@ def id_column(header: str, **options: Any) -> Column:
 def print_table(table: Table, console: Console | None = None) -> None:
     """Print ``table``; wider than the terminal if that is what keeping identifiers whole takes.
 
-    Each identifier column gets its longest cell as minimum width; other columns may wrap
-    between words but never inside one.
+    Each identifier column gets its longest cell as minimum width. When the minimum widths
+    fit, Rich lays the table out in the terminal's width (other columns wrap); when they do
+    not, the table is printed at its natural width, one line per row.
     """
     out = console or default_console
     for column in table.columns:
         if column.no_wrap:
             widest = max((_cell_width(cell) for cell in column.cells), default=0)
             column.min_width = max(column.min_width or 0, widest)
-    needed = Measurement.get(out, out.options.update_width(_UNBOUNDED), table).minimum
-    if needed <= out.width:
+    measured = Measurement.get(out, out.options.update_width(_UNBOUNDED), table)
+    if measured.minimum <= out.width:
         out.print(table)
         return
-    width = out.width
-    out.width = needed
-    try:
-        out.print(table)
-    finally:
-        out.width = width
+    # Rich squeezes a too-wide table without regard to minimum widths: give it all it wants.
+    needed = measured.maximum
+    # Console.print never goes wider than the console: print through a wider twin instead.
+    wide = Console(
+        file=out.file,
+        width=needed,
+        color_system=out.color_system,  # type: ignore[arg-type]  # the same names
+        force_terminal=out.is_terminal,
+        no_color=out.no_color,
+    )
+    wide.print(table)
 
 
 def _cell_width(cell: Any) -> int:
