@@ -96,6 +96,12 @@ def test_export_then_import_prints_the_seed_lines(cli: Settings, tmp_path: Path)
         ],
     )
     assert "✓ Successfully exported 2 assessments" in result.output
+    # --start/--end as everywhere else (--start-date/--end-date: the MASS spelling, hidden).
+    result = runner.invoke(
+        app, ["assessments", "export", "-o", str(filtered), "--start", "2999-01-01"]
+    )
+    assert "✓ Successfully exported 0 assessments" in result.output, result.output
+    assert json.loads(filtered.read_text())["export_filters"]["start_date"] == "2999-01-01"
 
     result = runner.invoke(app, ["assessments", "import", "--input", str(out)])
     assert result.exit_code == 1

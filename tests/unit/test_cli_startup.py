@@ -129,3 +129,37 @@ def test_constants_written_out_for_a_light_help_match_their_sources() -> None:
 
     assert assessments_cli.DEFAULT_BATCH_SIZE == importer.DEFAULT_BATCH_SIZE
     assert set(demo_cli.SIZES) == set(generator.PLANS)
+
+
+def test_the_root_lists_exactly_the_commands_the_modules_register() -> None:
+    """COMMANDS (read by `evalledger --help` without importing anything) against what the
+    modules' ``register(root)`` define: same names, same module, same help line."""
+    import importlib
+
+    import typer
+
+    from evalledger.cli.main import COMMANDS
+    from evalledger.domains import domain_modules
+
+    modules = [
+        *(importlib.import_module(f"evalledger.cli.{m}") for m in ("db", "keys", "serve")),
+        *domain_modules("cli"),
+    ]
+    defined: dict[str, tuple[str, str]] = {}
+    for module in modules:
+        scratch = typer.Typer()
+        module.register(scratch)
+        for name, command in typer.main.get_group(scratch).commands.items():
+            first = " ".join((command.help or "").split("\n\n")[0].split())
+            defined[name] = (module.__name__, first)
+    listed = {name: (c.module, c.help) for name, c in COMMANDS.items()}
+    assert listed == defined, "update COMMANDS in src/evalledger/cli/main.py"
+
+
+def test_an_unknown_command_is_still_refused_with_exit_2() -> None:
+    from typer.testing import CliRunner
+
+    from evalledger.cli.main import app
+
+    result = CliRunner().invoke(app, ["nope"])
+    assert result.exit_code == 2 and "No such command 'nope'" in result.output

@@ -114,3 +114,8 @@ def init(
     console.print(f"database ready at revision {migrate.head_revision()}")
     if seed:
         console.print(f"default agents created: {', '.join(created) or 'none (already present)'}")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("init")(init)
+    root.add_typer(app, name="db")

@@ -114,3 +114,8 @@ def list_projects(as_json: bool = JsonOpt) -> None:
     for p in projects:
         table.add_row(str(p.id), p.name, p.created_at.isoformat(timespec="seconds"))
     print_table(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(keys_app, name="keys")
+    root.add_typer(projects_app, name="projects")

@@ -93,3 +93,7 @@ def serve(
         loop="auto",
         http="auto",
     )
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve")(serve)
