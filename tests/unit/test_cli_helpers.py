@@ -113,3 +113,13 @@ def test_progress_is_plain_text_when_not_a_terminal() -> None:
     with progress("imported", console=console) as reporter:
         reporter.update(8, 8)
     assert out.getvalue() == "Progress: 8/8 (imported)\n"
+
+
+def test_progress_is_a_bar_on_a_terminal_and_leaves_no_plain_lines() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=80)
+    with progress("imported", console=console) as reporter:
+        reporter.update(5, 10)
+        reporter.update(10, 10, "imported")
+    assert "Progress: " not in out.getvalue()
+    assert "\x1b[" in out.getvalue()  # drawn with terminal control sequences

@@ -30,8 +30,8 @@ DEFAULT_BATCH_SIZE = 100
 @app.command("export")
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="file to write (JSON)"),
-    student_id: str | None = typer.Option(None, "--student-id"),
-    skill_type: str | None = typer.Option(None, "--skill-type"),
+    student_id: str | None = typer.Option(None, "--student-id", help="only this student's"),
+    skill_type: str | None = typer.Option(None, "--skill-type", help="only this skill"),
     start: str | None = when_text_option("--start", end=False, help="created at or after"),
     end: str | None = when_text_option("--end", end=True, help="created at or before"),
     start_date: str | None = when_text_option("--start-date", end=False, help="", hidden=True),

@@ -19,7 +19,9 @@ from evalledger.cli.common import EXIT_USAGE, fail
 WHEN_HELP = "a date (2026-11-01), or a time (2026-11-01T09:30, naive = UTC, or with +02:00 / Z)"
 
 ProjectOpt: Any = typer.Option(None, "--project", help="project name (default: default)")
-JsonOpt: Any = typer.Option(False, "--json", help="machine-readable output (the API's fields)")
+JsonOpt: Any = typer.Option(
+    False, "--json", help="print JSON instead of a table (the REST API's fields where it has them)"
+)
 CursorOpt: Any = typer.Option(
     None, "--cursor", help="the next_cursor a previous page printed, to read the next page"
 )

@@ -94,7 +94,7 @@ def show_event(event_id: str, project: str | None = ProjectOpt, as_json: bool = 
 def leaderboard(
     method: str = typer.Option("elo", "--method", help="elo, bradley_terry or xp"),
     rounds: int | None = typer.Option(None, "--rounds", min=1, max=1000, help="bootstrap rounds"),
-    seed: int = typer.Option(0, "--seed", min=0),
+    seed: int = typer.Option(0, "--seed", min=0, help="bootstrap seed: same seed, same intervals"),
     event_type: str | None = typer.Option(None, "--type", help="only events of this type"),
     project: str | None = ProjectOpt,
     as_json: bool = JsonOpt,

@@ -240,7 +240,7 @@ def health_command(
 
 
 def report_command(
-    output: Path | None = typer.Option(None, "--output", help="also write the JSON here"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="also write the JSON here"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of the summary"),
 ) -> None:
     """The persistence report: tables, columns, indexes, row counts, recent activity."""
