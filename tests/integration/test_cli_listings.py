@@ -121,6 +121,7 @@ def _api(settings: Settings, path: str) -> Any:
         (["events", "list"], "/api/v1/events"),
         (["claims", "list"], "/api/v1/claims"),
         (["checkpoints", "list"], "/api/v1/checkpoints"),
+        (["leaderboard", "--method", "xp"], "/api/v1/leaderboard?method=xp"),
     ],
 )
 def test_json_listing_is_what_the_api_returns(cli: Settings, args: list[str], path: str) -> None:
