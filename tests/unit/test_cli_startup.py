@@ -63,6 +63,8 @@ def _modules_after(*args: str) -> tuple[int, set[str], str]:
         ["--version"],
         ["agents", "--help"],
         ["events", "list", "--help"],
+        ["events", "list", "-h"],
+        ["backup", "create", "-h"],
         ["assessments", "import", "--help"],
         ["db", "--help"],
         ["keys", "list", "--help"],
