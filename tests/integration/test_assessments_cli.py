@@ -76,6 +76,7 @@ def test_export_then_import_prints_the_seed_lines(cli: Settings, tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "✓ Successfully exported 8 assessments" in result.output
     assert f"✓ Saved to: {out}" in result.output
+    assert "Progress: 8 (exported)" in result.output.splitlines()  # not a terminal: plain lines
     assert json.loads(out.read_text())["total_assessments"] == 8
 
     filtered = tmp_path / "empathy.json"
@@ -95,6 +96,12 @@ def test_export_then_import_prints_the_seed_lines(cli: Settings, tmp_path: Path)
         ],
     )
     assert "✓ Successfully exported 2 assessments" in result.output
+    # --start/--end as everywhere else (--start-date/--end-date: the MASS spelling, hidden).
+    result = runner.invoke(
+        app, ["assessments", "export", "-o", str(filtered), "--start", "2999-01-01"]
+    )
+    assert "✓ Successfully exported 0 assessments" in result.output, result.output
+    assert json.loads(filtered.read_text())["export_filters"]["start_date"] == "2999-01-01"
 
     result = runner.invoke(app, ["assessments", "import", "--input", str(out)])
     assert result.exit_code == 1
@@ -110,6 +117,7 @@ def test_export_then_import_prints_the_seed_lines(cli: Settings, tmp_path: Path)
         "Duplicate handling: skip",
         "Found 8 assessments in backup file",
         "Backup timestamp: ",
+        "Progress: 8/8 (imported)",
         "✓ Import complete:",
         "  - Imported: 0",
         "  - Skipped: 8",

@@ -6,17 +6,22 @@ import typer
 from rich.table import Table
 
 from evalledger.cli.common import console, run, with_ledger
+from evalledger.cli.listing import id_column, print_json, print_table
+from evalledger.cli.options import JsonOpt, ProjectOpt
 
 app = typer.Typer(help="Agents and their metrics.", no_args_is_help=True)
 
-ProjectOpt = typer.Option(None, "--project", help="project name (default: default)")
-
 
 @app.command("list")
-def list_agents(project: str | None = ProjectOpt) -> None:
+def list_agents(project: str | None = ProjectOpt, as_json: bool = JsonOpt) -> None:
     """All agents with level, XP, pass rate and difficulty."""
     agents = run(lambda: with_ledger(lambda ledger: ledger.list_agents(), project=project))
-    table = Table("agent", "level", "prestige", "xp", "tests", "pass rate", "streak", "difficulty")
+    if as_json:
+        print_json(agents)
+        return
+    table = Table(
+        id_column("agent"), "level", "prestige", "xp", "tests", "pass rate", "streak", "difficulty"
+    )
     for a in agents:
         streak = (
             f"+{a.consecutive_successes}"
@@ -33,15 +38,18 @@ def list_agents(project: str | None = ProjectOpt) -> None:
             streak,
             a.current_difficulty,
         )
-    console.print(table)
+    print_table(table)
 
 
 @app.command("show")
-def show_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
+def show_agent(agent_type: str, project: str | None = ProjectOpt, as_json: bool = JsonOpt) -> None:
     """One agent's metrics and recent results."""
     m = run(
         lambda: with_ledger(lambda ledger: ledger.get_agent_metrics(agent_type), project=project)
     )
+    if as_json:
+        print_json(m)
+        return
     summary = Table(show_header=False, title=f"agent {m.agent_type}")
     for field in (
         "agent_id",
@@ -63,8 +71,10 @@ def show_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
         "last_test_date",
     ):
         summary.add_row(field, str(getattr(m, field)))
-    console.print(summary)
-    history = Table("when", "test", "difficulty", "passed", "score", "xp", title="recent results")
+    print_table(summary)
+    history = Table(
+        "when", id_column("test"), "difficulty", "passed", "score", "xp", title="recent results"
+    )
     for h in m.test_history[:20]:
         history.add_row(
             h.created_at.isoformat(timespec="seconds"),
@@ -74,7 +84,7 @@ def show_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
             f"{h.score:g}",
             str(h.xp_awarded),
         )
-    console.print(history)
+    print_table(history)
 
 
 @app.command("create")

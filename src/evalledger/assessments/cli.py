@@ -2,44 +2,60 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evalledger.assessments import importer, verify_report
-from evalledger.assessments.schemas import DuplicatePolicy
-from evalledger.cli.common import EXIT_ERROR, console, fail, run, with_ledger
+from evalledger.cli.common import EXIT_ERROR, EXIT_USAGE, console, fail, run, with_ledger
+from evalledger.cli.lazy import lazy_module
+from evalledger.cli.options import JsonOpt, ProjectOpt, when_text_option
+from evalledger.cli.progress import progress
+
+if TYPE_CHECKING:
+    from evalledger.assessments import importer, verify_report
+    from evalledger.assessments.schemas import DuplicatePolicy
+else:
+    importer = lazy_module("evalledger.assessments.importer")
+    verify_report = lazy_module("evalledger.assessments.verify_report")
 
 app = typer.Typer(help="Skill assessments: export and import backups.", no_args_is_help=True)
 
-ProjectOpt = typer.Option(None, "--project", help="project name (default: default)")
+#: ``importer.DEFAULT_BATCH_SIZE``, written here so that ``--help`` need not import the
+#: importer (a test keeps the two equal).
+DEFAULT_BATCH_SIZE = 100
 
 
 @app.command("export")
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="file to write (JSON)"),
-    student_id: str | None = typer.Option(None, "--student-id"),
-    skill_type: str | None = typer.Option(None, "--skill-type"),
-    start_date: str | None = typer.Option(None, "--start-date", help="YYYY-MM-DD, inclusive"),
-    end_date: str | None = typer.Option(None, "--end-date", help="YYYY-MM-DD, inclusive"),
+    student_id: str | None = typer.Option(None, "--student-id", help="only this student's"),
+    skill_type: str | None = typer.Option(None, "--skill-type", help="only this skill"),
+    start: str | None = when_text_option("--start", end=False, help="created at or after"),
+    end: str | None = when_text_option("--end", end=True, help="created at or before"),
+    start_date: str | None = when_text_option("--start-date", end=False, help="", hidden=True),
+    end_date: str | None = when_text_option("--end-date", end=True, help="", hidden=True),
     project: str | None = ProjectOpt,
 ) -> None:
-    """Export assessments with their evidence (seed 003 backup format), streamed."""
-    result = run(
-        lambda: with_ledger(
-            lambda ledger: ledger.export_assessments(
-                output,
-                student_id=student_id,
-                skill_type=skill_type,
-                start_date=start_date,
-                end_date=end_date,
-            ),
-            project=project,
+    """Export assessments with their evidence (the MASS backup format), streamed.
+
+    --start-date and --end-date (the MASS script's spelling) are accepted for --start/--end.
+    """
+    with progress("exported") as bar:
+        result = run(
+            lambda: with_ledger(
+                lambda ledger: ledger.export_assessments(
+                    output,
+                    student_id=student_id,
+                    skill_type=skill_type,
+                    start_date=start or start_date,
+                    end_date=end or end_date,
+                    progress=bar.update,
+                ),
+                project=project,
+            )
         )
-    )
     console.print(f"✓ Successfully exported {result.total_assessments} assessments")
     console.print(f"✓ Saved to: {result.output}", soft_wrap=True)
 
@@ -52,13 +68,13 @@ def import_(
         False, "--update-duplicates", help="overwrite existing rows with the file's"
     ),
     batch_size: int = typer.Option(
-        importer.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="records per transaction"
+        DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="records per transaction"
     ),
     project: str | None = ProjectOpt,
 ) -> None:
     """Import a backup. Default: stop with an error at the first duplicate id."""
     if skip_duplicates and update_duplicates:
-        fail("--skip-duplicates and --update-duplicates exclude each other", 2)
+        fail("--skip-duplicates and --update-duplicates exclude each other", EXIT_USAGE)
     policy: DuplicatePolicy = (
         "skip" if skip_duplicates else "update" if update_duplicates else "error"
     )
@@ -72,23 +88,11 @@ def import_(
         console.print("The backup file does not say how many assessments it holds")
     if backup.export_timestamp:
         console.print(f"Backup timestamp: {backup.export_timestamp}")
-    with Progress(
-        TextColumn("Importing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("import", total=backup.declared_total)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress("imported") as bar:
         result = run(
             lambda: with_ledger(
                 lambda ledger: ledger.import_assessments(
-                    backup, duplicates=policy, batch_size=batch_size, progress=advance
+                    backup, duplicates=policy, batch_size=batch_size, progress=bar.update
                 ),
                 project=project,
             )
@@ -103,13 +107,15 @@ def import_(
 
 async def _open(path: Path) -> importer.BackupFile:
     """The file's head only (header and students); assessments are streamed while importing."""
+    import asyncio
+
     return await asyncio.to_thread(importer.open_backup_file, path)
 
 
 def verify(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="list offending ids"),
     fix_orphans: bool = typer.Option(False, "--fix-orphans", help="delete orphaned evidence"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable report"),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Check data integrity across all projects. Exit 0 when healthy, 1 when issues found."""
     report = run(
@@ -130,7 +136,7 @@ def stats(
     project: str | None = typer.Option(
         None, "--project", help="one project's statistics (default: all projects)"
     ),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Seed 003's database statistics: assessments per skill, evidence, students, averages."""
     result = run(

@@ -311,9 +311,14 @@ def _write_list(target: IO[str], source: IO[str], count: int) -> None:
 
 
 async def export_assessments(
-    uow: UnitOfWork, output: str | Path, filters: ExportFilters | None = None
+    uow: UnitOfWork,
+    output: str | Path,
+    filters: ExportFilters | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
-    """Write the project's assessments matching ``filters`` to ``output`` (streamed)."""
+    """Write the project's assessments matching ``filters`` to ``output`` (streamed).
+
+    ``progress`` receives the number of assessments written so far after each batch."""
     filters = filters or ExportFilters()
     output = Path(output)
     start = parse_bound(filters.start_date, end=False, field="start_date")
@@ -342,6 +347,8 @@ async def export_assessments(
                 chunk.append(_assessment_line(row, evidence[row[0]], at))
                 n_assessments += 1
             await asyncio.to_thread(tmp_a.write, "".join(chunk))
+            if progress is not None:
+                progress(n_assessments)
         referenced = base.with_only_columns(assessments_t.c.student_id).distinct()
         students = select(students_t).where(
             students_t.c.project_id == uow.project_id, students_t.c.id.in_(referenced)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,9 @@ class AssessmentsFacade(LedgerBase):
         skill_type: str | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> ExportResult:
+        """Write the assessments to ``output``; ``progress(written)`` after each batch."""
         try:
             filters = ExportFilters.model_validate(
                 {
@@ -134,7 +136,7 @@ class AssessmentsFacade(LedgerBase):
             name = str(err["loc"][0]) if err["loc"] else "filters"
             raise ValidationFailed(f"{name}: {err['msg']}", field=name) from None
         async with self._read() as uow:
-            return await export.export_assessments(uow, output, filters)
+            return await export.export_assessments(uow, output, filters, progress)
 
     async def backup_assessments(self) -> BackupResult:
         """Export everything of this project into ``settings.exports_dir``."""

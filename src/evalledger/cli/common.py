@@ -4,27 +4,31 @@ Commands are thin: parse options, call the ledger or a service, render with Rich
 failure becomes one line on stderr and the documented exit code (0 success, 1 domain error or
 failed check, 2 bad usage or configuration, 3 not found, 4 schema not current), decided by
 :func:`evalledger.errors.exit_code`; no traceback, for user mistakes or otherwise.
+
+Only Typer, Rich and the standard library are imported at module level: every command module
+imports this one, and ``evalledger --help`` must not pay for SQLAlchemy, pydantic or FastAPI
+(tests/unit/test_cli_startup.py). Heavy imports go inside the functions that need them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from evalledger import errors
-from evalledger.config import ConfigError, Settings, get_settings
 from evalledger.redact import redact
+
+if TYPE_CHECKING:
+    from evalledger.config import Settings
 
 T = TypeVar("T")
 
@@ -44,6 +48,8 @@ DEBUG_ENV = "EVALLEDGER_DEBUG"
 
 
 def settings_or_exit() -> Settings:
+    from evalledger.config import ConfigError, get_settings
+
     try:
         return get_settings()
     except ConfigError as exc:
@@ -55,8 +61,11 @@ def as_domain_error(exc: BaseException) -> errors.EvalLedgerError:
     """Any failure of a command as the project's error: the one table of messages and codes."""
     if isinstance(exc, errors.EvalLedgerError):
         return exc
+    from pydantic import ValidationError as PydanticValidationError
+
     if isinstance(exc, PydanticValidationError):
         return errors.from_validation_error(exc)
+    from evalledger.config import ConfigError, get_settings
     from evalledger.db import failures
 
     try:
@@ -86,6 +95,8 @@ def report_error(exc: BaseException) -> NoReturn:
 
 def run(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run async CLI work, turning every failure into one line and an exit code."""
+    import asyncio
+
     try:
         return asyncio.run(coro_factory())
     except _PASS_THROUGH:

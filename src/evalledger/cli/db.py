@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 from rich.table import Table
 
 from evalledger.cli.common import EXIT_ERROR, EXIT_USAGE, console, fail, run, settings_or_exit
-from evalledger.db import migrate
-from evalledger.db.engine import Database
+from evalledger.cli.lazy import lazy_module
+from evalledger.cli.listing import id_column, print_json, print_table
+from evalledger.cli.options import JsonOpt
+
+if TYPE_CHECKING:
+    from evalledger.db import migrate
+    from evalledger.db.engine import Database
+else:
+    migrate = lazy_module("evalledger.db.migrate")
 
 app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 
@@ -24,6 +31,8 @@ T = TypeVar("T")
 
 
 def _db() -> Database:
+    from evalledger.db.engine import Database
+
     return Database(settings_or_exit())
 
 
@@ -118,12 +127,16 @@ def current() -> None:
 
 
 @app.command()
-def history() -> None:
+def history(as_json: bool = JsonOpt) -> None:
     """List migrations, newest first."""
-    table = Table("revision", "down", "message")
-    for rev, down, message in migrate.history():
+    revisions = migrate.history()
+    if as_json:
+        print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in revisions])
+        return
+    table = Table(id_column("revision"), id_column("down"), "message")
+    for rev, down, message in revisions:
         table.add_row(rev, down or "-", message)
-    console.print(table)
+    print_table(table)
 
 
 def _can_ask() -> bool:
@@ -148,6 +161,7 @@ def init(
     A PostgreSQL database that does not exist is created when the role may (CREATEDB).
     """
     from evalledger.db import failures, provision
+    from evalledger.db.engine import Database
     from evalledger.sdk.ledger import Ledger
 
     settings = settings_or_exit()
@@ -175,3 +189,8 @@ def init(
     console.print(f"database ready at revision {migrate.head_revision()}")
     if seed:
         console.print(f"default agents created: {', '.join(created) or 'none (already present)'}")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("init")(init)
+    root.add_typer(app, name="db")

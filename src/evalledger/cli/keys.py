@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from rich.table import Table
 
 from evalledger.cli.common import console, run, settings_or_exit
-from evalledger.db.base import DEFAULT_PROJECT_NAME
-from evalledger.db.engine import Database
-from evalledger.tenancy import service as tenancy
-from evalledger.uow import UnitOfWork
+from evalledger.cli.lazy import lazy_module
+from evalledger.cli.listing import id_column, print_json, print_table
+from evalledger.cli.options import JsonOpt, ProjectOpt
+
+if TYPE_CHECKING:
+    from evalledger.tenancy import service as tenancy
+else:
+    tenancy = lazy_module("evalledger.tenancy.service")
 
 keys_app = typer.Typer(help="API keys (stored only as hashes).", no_args_is_help=True)
 projects_app = typer.Typer(help="Projects (tenants).", no_args_is_help=True)
@@ -19,6 +23,8 @@ projects_app = typer.Typer(help="Projects (tenants).", no_args_is_help=True)
 
 async def _in_uow(fn, *, write: bool):  # type: ignore[no-untyped-def]
     from evalledger.db import migrate
+    from evalledger.db.engine import Database
+    from evalledger.uow import UnitOfWork
 
     db = Database(settings_or_exit())
     try:
@@ -35,9 +41,12 @@ def create_key(
         ..., "--scope", help="read, write or admin"
     ),
     name: str = typer.Option(..., "--name", help="a label for the key"),
-    project: str = typer.Option(DEFAULT_PROJECT_NAME, "--project", help="project name"),
+    project: str | None = ProjectOpt,
 ) -> None:
     """Create a key. The secret is printed once, as the last line of stdout."""
+    from evalledger.db.base import DEFAULT_PROJECT_NAME
+
+    project = project or DEFAULT_PROJECT_NAME
     created = run(
         lambda: _in_uow(
             lambda uow: tenancy.create_key(uow, name=name, scope=scope, project=project),
@@ -54,10 +63,21 @@ def create_key(
 
 
 @keys_app.command("list")
-def list_keys() -> None:
+def list_keys(as_json: bool = JsonOpt) -> None:
     """List keys (never their secrets)."""
     keys = run(lambda: _in_uow(tenancy.list_keys, write=False))
-    table = Table("id", "prefix", "name", "scope", "project", "created", "revoked")
+    if as_json:
+        print_json(keys)
+        return
+    table = Table(
+        id_column("id"),
+        id_column("prefix"),
+        id_column("name"),
+        "scope",
+        id_column("project"),
+        "created",
+        "revoked",
+    )
     for k in keys:
         table.add_row(
             str(k.id),
@@ -68,7 +88,7 @@ def list_keys() -> None:
             k.created_at.isoformat(timespec="seconds"),
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-",
         )
-    console.print(table)
+    print_table(table)
 
 
 @keys_app.command("revoke")
@@ -86,10 +106,18 @@ def create_project(name: str = typer.Argument(...)) -> None:
 
 
 @projects_app.command("list")
-def list_projects() -> None:
+def list_projects(as_json: bool = JsonOpt) -> None:
     """List projects."""
     projects = run(lambda: _in_uow(tenancy.list_projects, write=False))
-    table = Table("id", "name", "created")
+    if as_json:
+        print_json([{"id": p.id, "name": p.name, "created_at": p.created_at} for p in projects])
+        return
+    table = Table(id_column("id"), id_column("name"), "created")
     for p in projects:
         table.add_row(str(p.id), p.name, p.created_at.isoformat(timespec="seconds"))
-    console.print(table)
+    print_table(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(keys_app, name="keys")
+    root.add_typer(projects_app, name="projects")

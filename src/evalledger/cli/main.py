@@ -1,22 +1,89 @@
-"""The Typer root: mounts the shared commands and each domain's command group."""
+"""The Typer root: the shared commands and each domain's command group, loaded on use.
+
+``evalledger --help`` and ``--version`` import only Typer and this module: every top-level
+command is listed in :data:`COMMANDS` with the module that defines it (its ``register(root)``)
+and its help line, and the module is imported when the command runs (or its own ``--help`` is
+asked for). A test keeps :data:`COMMANDS` equal to what the domains' ``register`` functions
+define (:func:`evalledger.domains.domain_modules`), so a new domain's command cannot be left out.
+"""
 
 from __future__ import annotations
 
 import typer
 
 from evalledger._version import __version__
-from evalledger.cli import db as db_cli
 from evalledger.cli.common import ErrorReportingGroup
-from evalledger.cli.keys import keys_app, projects_app
-from evalledger.cli.serve import serve
-from evalledger.domains import domain_modules
+from evalledger.cli.lazy import LazyCommand, LazyGroup
+
+#: ``-h`` and ``--help`` on every command (sub-commands inherit the root's context settings).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+#: Every top-level command, in the order ``evalledger --help`` lists them.
+COMMANDS: dict[str, LazyCommand] = {
+    "init": LazyCommand(
+        "evalledger.cli.db",
+        "Create and migrate the database; with --seed also create the default agents.",
+    ),
+    "serve": LazyCommand("evalledger.cli.serve", "Serve the REST API (OpenAPI at /docs)."),
+    "demo": LazyCommand(
+        "evalledger.demo.cli",
+        "Fill the database with deterministic demo data across every domain.",
+    ),
+    "db": LazyCommand("evalledger.cli.db", "Schema migrations."),
+    "keys": LazyCommand("evalledger.cli.keys", "API keys (stored only as hashes)."),
+    "projects": LazyCommand("evalledger.cli.keys", "Projects (tenants)."),
+    "agents": LazyCommand("evalledger.agents.cli", "Agents and their metrics."),
+    "events": LazyCommand(
+        "evalledger.competitions.cli", "Multi-agent events (Olympics and the like)."
+    ),
+    "leaderboard": LazyCommand(
+        "evalledger.competitions.cli",
+        "Agents ranked by Elo or Bradley-Terry (with 95% intervals) or by XP.",
+    ),
+    "assessments": LazyCommand(
+        "evalledger.assessments.cli", "Skill assessments: export and import backups."
+    ),
+    "verify": LazyCommand(
+        "evalledger.assessments.cli",
+        "Check data integrity across all projects. Exit 0 when healthy, 1 when issues found.",
+    ),
+    "stats": LazyCommand(
+        "evalledger.assessments.cli",
+        "Seed 003's database statistics: assessments per skill, evidence, students, averages.",
+    ),
+    "claims": LazyCommand("evalledger.verification.cli", "Claims and their verifications."),
+    "consensus": LazyCommand("evalledger.verification.cli", "Consensus decisions on claims."),
+    "checkpoints": LazyCommand("evalledger.verification.cli", "Model checkpoints."),
+    "backup": LazyCommand(
+        "evalledger.ops.cli", "Backups: create, list, restore; CSV export and import."
+    ),
+    "health": LazyCommand(
+        "evalledger.ops.cli",
+        "Connectivity, latency, schema, pool, table sizes, stale heartbeats; exit 1 if unhealthy.",
+    ),
+    "report": LazyCommand(
+        "evalledger.ops.cli",
+        "The persistence report: tables, columns, indexes, row counts, recent activity.",
+    ),
+}
+
+
+class RootGroup(ErrorReportingGroup, LazyGroup):
+    """Commands load on use; every failure ends as one line and the documented exit code."""
+
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
     name="evalledger",
     help="A database-first ledger for AI evaluation results.",
+    cls=RootGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    cls=ErrorReportingGroup,  # every failure: one line on stderr, the documented exit code
+    context_settings=CONTEXT_SETTINGS,
+    # Plain click help: Typer's Rich help formatter alone imports markdown-it and pygments,
+    # which would double the start-up time of every `--help`.
+    rich_markup_mode=None,
 )
 
 
@@ -28,18 +95,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
 ) -> None:
     """Configure with EVALLEDGER_* environment variables (see the README)."""
 
-
-app.command("init")(db_cli.init)
-app.command("serve")(serve)
-app.add_typer(db_cli.app, name="db")
-app.add_typer(keys_app, name="keys")
-app.add_typer(projects_app, name="projects")
-for _module in domain_modules("cli"):
-    _module.register(app)
 
 if __name__ == "__main__":
     app()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 def is_loopback(host: str) -> bool:
     """True when every address ``host`` resolves to is a loopback address."""
+    import socket
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -170,3 +172,7 @@ def serve(
         pass
     finally:
         listener.close()
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve")(serve)

@@ -10,54 +10,44 @@ import typer
 from rich.table import Column, Table
 
 from evalledger.cli.common import console, fail, run, with_ledger
+from evalledger.cli.listing import id_column, print_json, print_next_cursor, print_table
+from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option, when_option
 
 app = typer.Typer(help="Multi-agent events (Olympics and the like).", no_args_is_help=True)
-
-ProjectOpt = typer.Option(None, "--project", help="project name (default: default)")
-
-
-def _when(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: not an ISO 8601 timestamp: {value!r}")
-        raise
-    if stamp.tzinfo is None:
-        fail(f"{option}: give a timezone, e.g. {value}+00:00")
-    return stamp
 
 
 @app.command("list")
 def list_events(
     event_type: str | None = typer.Option(None, "--type", help="only this event type"),
     participant: str | None = typer.Option(None, "--participant", help="only with this agent"),
-    start: str | None = typer.Option(None, "--start", help="created at or after (ISO 8601)"),
-    end: str | None = typer.Option(None, "--end", help="created at or before (ISO 8601)"),
-    limit: int = typer.Option(50, "--limit", min=1, max=1000),
-    cursor: str | None = typer.Option(None, "--cursor", help="next_cursor of a previous page"),
+    start: datetime | None = when_option("--start", end=False, help="created at or after"),
+    end: datetime | None = when_option("--end", end=True, help="created at or before"),
+    limit: int = limit_option(),
+    cursor: str | None = CursorOpt,
     project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Events, newest first, with participants and winners (`events show` for scores)."""
-    since, until = _when(start, "--start"), _when(end, "--end")
     page = run(
         lambda: with_ledger(
             lambda ledger: ledger.list_events(
                 event_type=event_type,
                 participant=participant,
-                start=since,
-                end=until,
+                start=start,
+                end=end,
                 limit=limit,
                 cursor=cursor,
             ),
             project=project,
         )
     )
+    if as_json:
+        print_json(page)
+        return
     table = Table(
-        Column("id", no_wrap=True, min_width=36),
+        id_column("id"),
         Column("when (UTC)", no_wrap=True),
-        "type",
+        id_column("type"),
         "participants",
         "winners",
     )
@@ -69,15 +59,19 @@ def list_events(
             ", ".join(e.participants),
             ", ".join(e.winners),
         )
-    console.print(table)
-    if page.next_cursor:
-        console.print(f"more: --cursor {page.next_cursor}")
+    print_table(table)
+    print_next_cursor(page.next_cursor)
 
 
 @app.command("show")
-def show_event(event_id: uuid.UUID, project: str | None = ProjectOpt) -> None:
+def show_event(
+    event_id: uuid.UUID, project: str | None = ProjectOpt, as_json: bool = JsonOpt
+) -> None:
     """One event: what each participant scored, earned and lost."""
     e = run(lambda: with_ledger(lambda ledger: ledger.get_event(event_id), project=project))
+    if as_json:
+        print_json(e)
+        return
     summary = Table(show_header=False, title=f"event {e.id}")
     summary.add_row("type", e.event_type)
     summary.add_row("when", e.created_at.isoformat(timespec="seconds"))
@@ -86,7 +80,7 @@ def show_event(event_id: uuid.UUID, project: str | None = ProjectOpt) -> None:
     if e.event_metadata:
         summary.add_row("metadata", json.dumps(e.event_metadata, sort_keys=True))
     console.print(summary)
-    table = Table("agent", "score", "xp", "penalty", "learning", "winner")
+    table = Table(id_column("agent"), "score", "xp", "penalty", "learning", "winner")
     for name in e.participants:
         score = (e.scores or {}).get(name)
         table.add_row(
@@ -97,15 +91,16 @@ def show_event(event_id: uuid.UUID, project: str | None = ProjectOpt) -> None:
             f"{(e.learning_awarded or {}).get(name, 0.0):g}",
             "yes" if name in e.winners else "",
         )
-    console.print(table)
+    print_table(table)
 
 
 def leaderboard(
     method: str = typer.Option("elo", "--method", help="elo, bradley_terry or xp"),
     rounds: int | None = typer.Option(None, "--rounds", min=1, max=1000, help="bootstrap rounds"),
-    seed: int = typer.Option(0, "--seed", min=0),
+    seed: int = typer.Option(0, "--seed", min=0, help="bootstrap seed: same seed, same intervals"),
     event_type: str | None = typer.Option(None, "--type", help="only events of this type"),
     project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Agents ranked by Elo or Bradley-Terry (with 95% intervals) or by XP."""
     if method not in ("elo", "bradley_terry", "xp"):
@@ -118,6 +113,9 @@ def leaderboard(
             project=project,
         )
     )
+    if as_json:
+        print_json(board)
+        return
 
     def num(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
@@ -125,7 +123,7 @@ def leaderboard(
     title = f"leaderboard ({board.method}, {board.events} scored events)"
     table = Table(
         "rank",
-        "agent",
+        id_column("agent"),
         "rating",
         Column("95% interval", no_wrap=True),
         "events",
@@ -150,7 +148,7 @@ def leaderboard(
             str(entry.xp),
             f"{entry.pass_rate:.1%}",
         )
-    console.print(table)
+    print_table(table)
 
 
 def register(root: typer.Typer) -> None:

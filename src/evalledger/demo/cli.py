@@ -3,13 +3,23 @@ realistic demo data (see :mod:`evalledger.demo.generator`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from evalledger.cli.common import console, fail, run, with_ledger
-from evalledger.demo.generator import PLANS, generate
+from evalledger.cli.common import EXIT_USAGE, console, fail, run, with_ledger
+from evalledger.cli.lazy import lazy_module
+from evalledger.cli.options import ProjectOpt
+from evalledger.cli.progress import progress
+
+if TYPE_CHECKING:
+    from evalledger.demo import generator
+else:
+    generator = lazy_module("evalledger.demo.generator")
+
+#: The generator's plans, by name (a test keeps this equal to ``generator.PLANS``).
+SIZES = ("small", "large")
 
 
 def demo_command(
@@ -18,22 +28,30 @@ def demo_command(
     if_empty: bool = typer.Option(
         False, "--if-empty", help="only when the project has no agents yet (for `make serve`)"
     ),
-    project: str | None = typer.Option(None, "--project", help="project name (default: default)"),
+    project: str | None = ProjectOpt,
 ) -> None:
     """Fill the database with deterministic demo data across every domain.
 
     Safe to run twice: when the project already holds the demo data set, nothing is written.
     """
-    if size not in PLANS:
-        fail(f"--size must be one of {', '.join(PLANS)}", code=2)
+    if size not in SIZES:
+        fail(f"--size must be one of {', '.join(SIZES)}", code=EXIT_USAGE)
     keys: list[str] = []
 
-    async def work(ledger: Any) -> dict[str, int] | None:
-        if if_empty and (await ledger.get_all_agent_metrics()).total_agents:
-            return None
-        return await generate(ledger, size, seed, on_key=keys.append)
+    with progress("demo data") as bar:
 
-    counts = run(lambda: with_ledger(work, project=project))
+        async def work(ledger: Any) -> dict[str, int] | None:
+            if if_empty and (await ledger.get_all_agent_metrics()).total_agents:
+                return None
+            return await generator.generate(
+                ledger,
+                size,
+                seed,
+                on_key=keys.append,
+                on_progress=lambda done, total, part: bar.update(done, total, part),
+            )
+
+        counts = run(lambda: with_ledger(work, project=project))
     if counts is None:
         console.print("the project already has agents: no demo data added", highlight=False)
         return

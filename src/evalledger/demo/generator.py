@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -143,12 +143,15 @@ async def generate(
     seed: int = 0,
     *,
     on_key: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, int]:
     """Fill ``ledger``'s project with demo data; returns the rows created per kind
     (``custody_results`` counts every result row, treaty and collaborative ones included).
 
     Does nothing (returns ``{}``) when the project already holds demo data. ``on_key``
     receives the secret of the read-scoped key created for the dashboard (shown once).
+    ``on_progress(done, total, part)`` is called after each part of the data set, and after
+    each batch of custody results (the bulk of a large one), so a long fill shows progress.
     """
     if size not in PLANS:
         raise ValueError(f"size must be one of {sorted(PLANS)}, not {size!r}")
@@ -157,16 +160,32 @@ async def generate(
     if await has_demo_data(ledger):
         return {}
     rng = random.Random(seed)
-    await _agents(ledger, rng, plan, counts)
-    await _competitions(ledger, rng, plan, counts)
-    await _assessments(ledger, rng, plan, counts)
-    await _verification(ledger, rng, plan, counts)
-    await _operations(ledger, rng, plan, counts)
-    await _consensus(ledger, rng, plan, counts)
-    await _framework(ledger, rng, plan, counts)
-    await _power(ledger, rng, plan, counts)
-    await _evolution(ledger, rng, plan, counts)
-    await _tenancy(ledger, rng, counts, on_key)
+    batches = -(-plan.results // plan.batch)
+    parts: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("competitions", lambda: _competitions(ledger, rng, plan, counts)),
+        ("assessments", lambda: _assessments(ledger, rng, plan, counts)),
+        ("verification", lambda: _verification(ledger, rng, plan, counts)),
+        ("operations", lambda: _operations(ledger, rng, plan, counts)),
+        ("consensus", lambda: _consensus(ledger, rng, plan, counts)),
+        ("framework", lambda: _framework(ledger, rng, plan, counts)),
+        ("power", lambda: _power(ledger, rng, plan, counts)),
+        ("evolution", lambda: _evolution(ledger, rng, plan, counts)),
+        ("keys", lambda: _tenancy(ledger, rng, counts, on_key)),
+    ]
+    total = batches + 1 + len(parts)
+    step = 0
+
+    def advance(part: str) -> None:
+        nonlocal step
+        step += 1
+        if on_progress is not None:
+            on_progress(step, total, part)
+
+    await _agents(ledger, rng, plan, counts, on_batch=lambda: advance("custody results"))
+    advance("agents")
+    for name, part in parts:
+        await part()
+        advance(name)
     # Last: its presence means the whole data set was written.
     await ledger.create_claim(
         {
@@ -180,7 +199,13 @@ async def generate(
     return dict(counts)
 
 
-async def _agents(ledger: Ledger, rng: random.Random, plan: Plan, counts: Counter[str]) -> None:
+async def _agents(
+    ledger: Ledger,
+    rng: random.Random,
+    plan: Plan,
+    counts: Counter[str],
+    on_batch: Callable[[], None],
+) -> None:
     counts["agents"] += len(await ledger.seed_default_agents())
     for name in PROFILES:
         updated = await ledger.create_or_update_agent_metrics(
@@ -220,6 +245,7 @@ async def _agents(ledger: Ledger, rng: random.Random, plan: Plan, counts: Counte
         recorded = await ledger.record_custody_tests(batch)
         counts["custody_results"] += recorded.recorded
         done += n
+        on_batch()
     for cycle, agent in enumerate(agents):
         await ledger.update_learning_metrics(
             agent,

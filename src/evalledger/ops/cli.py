@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,10 +13,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evalledger.cli.common import EXIT_ERROR, console, err_console, run, settings_or_exit
-from evalledger.db.engine import Database
-from evalledger.ops import backup as backups
-from evalledger.ops import csvio, health, report
-from evalledger.ops import restore as restores
+from evalledger.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from evalledger.db.engine import Database
+    from evalledger.ops import backup as backups
+    from evalledger.ops import csvio, health, report
+    from evalledger.ops import restore as restores
+else:
+    backups = lazy_module("evalledger.ops.backup")
+    csvio = lazy_module("evalledger.ops.csvio")
+    health = lazy_module("evalledger.ops.health")
+    report = lazy_module("evalledger.ops.report")
+    restores = lazy_module("evalledger.ops.restore")
 
 if TYPE_CHECKING:
     from evalledger.sdk.ledger import Ledger
@@ -30,6 +38,8 @@ DEFAULT_BACKUP_DIR = Path("data/backups")
 
 
 async def _with_db(fn: Callable[[Database], Awaitable[T]]) -> T:
+    from evalledger.db.engine import Database
+
     db = Database(settings_or_exit())
     try:
         return await fn(db)
@@ -198,7 +208,9 @@ async def _project_ledger(db: Database, project: str | None) -> Ledger:
 
 def health_command(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-    watch: bool = typer.Option(False, "--watch", help="live dashboard (Ctrl-C to stop)"),
+    watch: bool = typer.Option(
+        False, "--watch", "--monitor", help="live dashboard (Ctrl-C to stop)"
+    ),
     diagnose: bool = typer.Option(False, "--diagnose", help="add the database's own view"),
     interval: float = typer.Option(2.0, "--interval", min=0.2, help="--watch refresh seconds"),
     stale_minutes: float = typer.Option(5.0, "--stale-minutes", help="heartbeat age limit"),
@@ -210,6 +222,7 @@ def health_command(
 
     A project's stale service heartbeats are warnings (exit code unchanged).
     """
+    import asyncio
     from datetime import timedelta
 
     stale = timedelta(minutes=stale_minutes)
@@ -252,7 +265,7 @@ def health_command(
 
 
 def report_command(
-    output: Path | None = typer.Option(None, "--output", help="also write the JSON here"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="also write the JSON here"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of the summary"),
 ) -> None:
     """The persistence report: tables, columns, indexes, row counts, recent activity."""

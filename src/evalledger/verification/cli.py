@@ -4,32 +4,51 @@ checkpoints list``: read-only views of the verification domain."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import typer
 from rich.table import Table
 
 from evalledger.cli.common import console, run, with_ledger
+from evalledger.cli.listing import id_column, print_json, print_next_cursor, print_table
+from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option, when_option
 
 claims_app = typer.Typer(help="Claims and their verifications.", no_args_is_help=True)
 consensus_app = typer.Typer(help="Consensus decisions on claims.", no_args_is_help=True)
 checkpoints_app = typer.Typer(help="Model checkpoints.", no_args_is_help=True)
 
-ProjectOpt = typer.Option(None, "--project", help="project name (default: default)")
-
 
 @claims_app.command("list")
 def list_claims(
     claim_type: str | None = typer.Option(None, "--type", help="only this claim_type"),
-    limit: int = typer.Option(50, min=1, max=1000),
+    source: str | None = typer.Option(None, "--source", help="only from this source"),
+    start: datetime | None = when_option("--start", end=False, help="created at or after"),
+    end: datetime | None = when_option("--end", end=True, help="created at or before"),
+    limit: int = limit_option(),
+    cursor: str | None = CursorOpt,
     project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """The newest claims."""
     page = run(
         lambda: with_ledger(
-            lambda ledger: ledger.list_claims(claim_type=claim_type, limit=limit), project=project
+            lambda ledger: ledger.list_claims(
+                claim_type=claim_type,
+                source=source,
+                since=start,
+                until=end,
+                limit=limit,
+                cursor=cursor,
+            ),
+            project=project,
         )
     )
-    table = Table("external id", "type", "source", "created", "content")
+    if as_json:
+        print_json(page)
+        return
+    table = Table(
+        id_column("external id"), id_column("type"), id_column("source"), "created", "content"
+    )
     for c in page.items:
         table.add_row(
             c.external_id,
@@ -38,23 +57,35 @@ def list_claims(
             c.created_at.isoformat(timespec="seconds"),
             c.content[:60],
         )
-    console.print(table)
+    print_table(table)
+    print_next_cursor(page.next_cursor)
 
 
 @claims_app.command("show")
-def show_claim(claim_id: str, project: str | None = ProjectOpt) -> None:
+def show_claim(claim_id: str, project: str | None = ProjectOpt, as_json: bool = JsonOpt) -> None:
     """One claim with its verifications."""
 
     async def load(ledger):  # type: ignore[no-untyped-def]
         return await ledger.get_claim(claim_id), await ledger.get_by_claim_id(claim_id)
 
     claim, verifications = run(lambda: with_ledger(load, project=project))
+    if as_json:
+        print_json({"claim": claim, "verifications": verifications})
+        return
     summary = Table(show_header=False, title=f"claim {claim.external_id}")
     for field in ("id", "claim_type", "source", "created_at", "content"):
         summary.add_row(field, str(getattr(claim, field)))
     summary.add_row("metadata", json.dumps(claim.metadata))
     console.print(summary)
-    table = Table("framework", "valid", "confidence", "ms", "model", "when", title="verifications")
+    table = Table(
+        id_column("framework"),
+        "valid",
+        "confidence",
+        "ms",
+        id_column("model"),
+        "when",
+        title="verifications",
+    )
     for v in verifications:
         table.add_row(
             v.framework,
@@ -64,13 +95,18 @@ def show_claim(claim_id: str, project: str | None = ProjectOpt) -> None:
             v.model_version or "",
             v.created_at.isoformat(timespec="seconds"),
         )
-    console.print(table)
+    print_table(table)
 
 
 @consensus_app.command("show")
-def show_consensus(claim_id: str, project: str | None = ProjectOpt) -> None:
+def show_consensus(
+    claim_id: str, project: str | None = ProjectOpt, as_json: bool = JsonOpt
+) -> None:
     """A claim's stored consensus decision."""
     d = run(lambda: with_ledger(lambda ledger: ledger.get_consensus(claim_id), project=project))
+    if as_json:
+        print_json(d)
+        return
     table = Table(show_header=False, title=f"consensus on {d.claim_id}")
     verdict = d.consensus_result.get("valid")
     table.add_row("decision", "no consensus" if verdict is None else str(verdict).lower())
@@ -86,21 +122,38 @@ def show_consensus(claim_id: str, project: str | None = ProjectOpt) -> None:
 
 @checkpoints_app.command("list")
 def list_checkpoints(
-    model_name: str | None = typer.Option(None, "--model"),
+    model_name: str | None = typer.Option(None, "--model", help="only this model"),
+    framework: str | None = typer.Option(None, "--framework", help="only this framework"),
     active: bool = typer.Option(False, "--active", help="only active checkpoints"),
-    limit: int = typer.Option(50, min=1, max=1000),
+    limit: int = limit_option(),
+    cursor: str | None = CursorOpt,
     project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Checkpoints, newest first (active ones marked)."""
     page = run(
         lambda: with_ledger(
             lambda ledger: ledger.list_checkpoints(
-                model_name=model_name, is_active=True if active else None, limit=limit
+                model_name=model_name,
+                framework=framework,
+                is_active=True if active else None,
+                limit=limit,
+                cursor=cursor,
             ),
             project=project,
         )
     )
-    table = Table("model", "framework", "version", "active", "path", "created")
+    if as_json:
+        print_json(page)
+        return
+    table = Table(
+        id_column("model"),
+        id_column("framework"),
+        id_column("version"),
+        "active",
+        id_column("path"),
+        "created",
+    )
     for c in page.items:
         table.add_row(
             c.model_name,
@@ -110,7 +163,8 @@ def list_checkpoints(
             c.checkpoint_path,
             c.created_at.isoformat(timespec="seconds"),
         )
-    console.print(table)
+    print_table(table)
+    print_next_cursor(page.next_cursor)
 
 
 def register(root: typer.Typer) -> None:
