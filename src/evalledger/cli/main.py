@@ -22,7 +22,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 COMMANDS: dict[str, LazyCommand] = {
     "init": LazyCommand(
         "evalledger.cli.db",
-        "Create and migrate the database; with --seed also create the default agents.",
+        "Create the database if needed, migrate it; --seed also creates the default agents.",
     ),
     "serve": LazyCommand("evalledger.cli.serve", "Serve the REST API (OpenAPI at /docs)."),
     "demo": LazyCommand(
@@ -59,7 +59,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "health": LazyCommand(
         "evalledger.ops.cli",
-        "Connectivity, latency, schema, pool, table sizes, stale heartbeats; exit 1 if unhealthy.",
+        "Database, latency, schema, pool, table sizes; exit 1 if unhealthy.",
     ),
     "report": LazyCommand(
         "evalledger.ops.cli",
