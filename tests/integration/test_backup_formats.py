@@ -80,6 +80,11 @@ async def test_backup_of_an_older_schema_and_its_restore(backend: str, tmp_path:
         async with new.engine.connect() as conn:
             kept = (await conn.execute(text("SELECT name FROM projects"))).scalar_one()
         assert kept == "kept-through-the-upgrade"
+        # Again, into that database, now at the head and still empty: brought down to the
+        # archive's revision, loaded and upgraded, in the one transaction.
+        again = await restore.restore(new, info.path)
+        assert again.verified
+        assert await migrate.current_revision(new) == migrate.head_revision()
 
         # A database at the head holding data is not silently re-shaped: say what to run.
         await populate(Ledger(new, new.settings))
@@ -161,6 +166,8 @@ async def test_native_backups_are_checked_before_the_first_write(
     result = await restore.restore(populated.db, path, force=True)
     assert result.verified
     assert await _digests_at(populated.db, migrate.head_revision()) == before
+    # The restored database serves requests (on PostgreSQL: under row-level security).
+    assert (await populated.get_all_agent_metrics()).total_agents > 0
 
 
 async def test_sqlite_native_backups_are_compressed_and_old_ones_still_restore(
