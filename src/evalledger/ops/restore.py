@@ -53,7 +53,7 @@ from evalledger.ops.backup import (
     snapshot,
     sqlite_path,
 )
-from evalledger.ops.canonical import Digest, decode_row, table_digests
+from evalledger.ops.canonical import Digest, backup_tables, decode_row, table_digests
 from evalledger.ops.schema_at import Shape, order, revision_of, shapes_at
 
 INSERT_CHUNK = 1000
@@ -108,11 +108,7 @@ def detect_format(path: Path) -> str:
 
 async def user_rows(conn: AsyncConnection, shapes: list[Shape] | None = None) -> int:
     """Rows a user put there: everything except the default project a fresh schema has."""
-    tables = [s.table for s in shapes] if shapes is not None else None
-    if tables is None:
-        from evalledger.ops.canonical import backup_tables
-
-        tables = backup_tables()
+    tables = [s.table for s in shapes] if shapes is not None else backup_tables()
     total = 0
     for table in tables:
         query = select(func.count()).select_from(table)
