@@ -113,32 +113,34 @@ def backup_list(
     if not found:
         console.print(f"no backups in {_backup_dir(directory, output)}", highlight=False)
         return
-    rows = [_facts(b) for b in found]
     width = max(len(b.path.name) for b in found)
     # The file name is what you pass to `backup restore`: it is never cut short. When the
     # terminal is too narrow for a table, each backup takes two lines instead.
     if console.width >= width + sum(len(h) for h in _FACTS) + 3 * len(_FACTS) + 30:
         table = Table("file", *_FACTS, box=None, pad_edge=False)
         table.columns[0].no_wrap = True
-        for b, facts in zip(found, rows, strict=True):
-            table.add_row(b.path.name, *facts)
+        for b in found:
+            table.add_row(b.path.name, *_facts(b, labelled=False))
         console.print(table, crop=False)
         return
-    for b, facts in zip(found, rows, strict=True):
+    for b in found:
         console.print(b.path.name, highlight=False, soft_wrap=True)
-        console.print("  " + ", ".join(facts), highlight=False, soft_wrap=True)
+        console.print("  " + ", ".join(_facts(b, labelled=True)), highlight=False, soft_wrap=True)
 
 
 _FACTS = ("format", "created", "backend", "schema", "rows", "size")
 
 
-def _facts(b: backups.BackupInfo) -> list[str]:
+def _facts(b: backups.BackupInfo, *, labelled: bool) -> list[str]:
+    """One backup's facts; ``labelled`` names the bare numbers (no column headers then)."""
+    schema = str(b.manifest.get("schema_revision", "?"))
+    rows = f"{b.total_rows:,}"
     return [
         b.format,
         str(b.manifest.get("created_at", "?"))[:19],
         str(b.manifest.get("backend", "?")),
-        f"schema {b.manifest.get('schema_revision', '?')}",
-        f"{b.total_rows:,} rows",
+        f"schema {schema}" if labelled else schema,
+        f"{rows} rows" if labelled else rows,
         f"{b.path.stat().st_size / 1024:,.1f} KiB",
     ]
 
