@@ -19,8 +19,10 @@ an exported assessment refers to), so an import into an empty database works. Th
 from __future__ import annotations
 
 import asyncio
+import io
 import json
-import os
+import re
+import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -45,6 +47,8 @@ from evalledger.assessments.schemas import (
 from evalledger.assessments.service import parse_bound
 from evalledger.db.repository import past_key
 from evalledger.db.types import utcnow
+from evalledger.files import new_file, storage_errors
+from evalledger.tenancy.models import Project
 from evalledger.uow import UnitOfWork
 
 #: Assessments per export chunk (with their ~4.6 evidence rows each). Measured at 100k
@@ -286,10 +290,15 @@ def _assemble(
     header: dict[str, Any],
     students: tuple[IO[str], int],
     assessments: tuple[IO[str], int],
+    overwrite: bool = True,
 ) -> None:
-    """Header, then the two streamed lists, into ``output.partial``; then move it in place."""
-    partial = output.with_name(output.name + ".partial")
-    with partial.open("w", encoding="utf-8") as out:
+    """Header, then the two streamed lists, into a hidden temporary file; then publish it.
+
+    ``overwrite=False`` (server backups) never replaces an existing file; see
+    :mod:`evalledger.files`.
+    """
+    with new_file(output, overwrite=overwrite) as raw:
+        out = io.TextIOWrapper(raw, "utf-8")  # detached below: new_file closes the file
         out.write("{\n")
         for key, value in header.items():
             out.write(f"  {_dump(key)}: {_dump(value)},\n")
@@ -298,7 +307,8 @@ def _assemble(
         out.write(',\n  "assessments": ')
         _write_list(out, *assessments)
         out.write("\n}\n")
-    os.replace(partial, output)
+        out.flush()
+        out.detach()
 
 
 def _write_list(target: IO[str], source: IO[str], count: int) -> None:
@@ -315,10 +325,14 @@ async def export_assessments(
     output: str | Path,
     filters: ExportFilters | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    overwrite: bool = True,
 ) -> ExportResult:
     """Write the project's assessments matching ``filters`` to ``output`` (streamed).
 
-    ``progress`` receives the number of assessments written so far after each batch."""
+    ``progress`` receives the number of assessments written so far after each batch.
+    File-system failures raise :class:`~evalledger.files.StorageError` naming the file.
+    """
     filters = filters or ExportFilters()
     output = Path(output)
     start = parse_bound(filters.start_date, end=False, field="start_date")
@@ -331,11 +345,14 @@ async def export_assessments(
         end=end,
     )
     exported_at = stamp(utcnow())
-    await asyncio.to_thread(output.parent.mkdir, parents=True, exist_ok=True)
+    where = str(output)
+    with storage_errors(where):
+        await asyncio.to_thread(output.parent.mkdir, parents=True, exist_ok=True)
     n_assessments = n_students = 0
     # File work runs in a thread, so a large export never blocks the server's event loop.
-    tmp_a = await asyncio.to_thread(_scratch, output.parent)
-    tmp_s = await asyncio.to_thread(_scratch, output.parent)
+    with storage_errors(where):
+        tmp_a = await asyncio.to_thread(_scratch, output.parent)
+        tmp_s = await asyncio.to_thread(_scratch, output.parent)
     try:
         at = _stamper()
         raw = base.with_only_columns(*_raw(assessments_t, _ASSESSMENT_COLUMNS))
@@ -346,7 +363,8 @@ async def export_assessments(
                 chunk.append(("," if n_assessments else "") + "\n    ")
                 chunk.append(_assessment_line(row, evidence[row[0]], at))
                 n_assessments += 1
-            await asyncio.to_thread(tmp_a.write, "".join(chunk))
+            with storage_errors(where):
+                await asyncio.to_thread(tmp_a.write, "".join(chunk))
             if progress is not None:
                 progress(n_assessments)
         referenced = base.with_only_columns(assessments_t.c.student_id).distinct()
@@ -359,7 +377,8 @@ async def export_assessments(
                 chunk.append(("," if n_students else "") + "\n    ")
                 chunk.append(_dump(student_record(row._mapping)))
                 n_students += 1
-            await asyncio.to_thread(tmp_s.write, "".join(chunk))
+            with storage_errors(where):
+                await asyncio.to_thread(tmp_s.write, "".join(chunk))
         header = {
             "export_timestamp": exported_at,
             "export_filters": {
@@ -371,9 +390,10 @@ async def export_assessments(
             "total_assessments": n_assessments,
             "total_students": n_students,
         }
-        await asyncio.to_thread(
-            _assemble, output, header, (tmp_s, n_students), (tmp_a, n_assessments)
-        )
+        with storage_errors(where):
+            await asyncio.to_thread(
+                _assemble, output, header, (tmp_s, n_students), (tmp_a, n_assessments), overwrite
+            )
     finally:
         tmp_a.close()
         tmp_s.close()
@@ -385,21 +405,32 @@ async def export_assessments(
     )
 
 
-def backup_path(exports_dir: Path, now: datetime) -> Path:  # runs in a thread
-    """``assessments_backup_YYYYMMDD_HHMMSS.json`` in ``exports_dir`` (``_2``... if taken)."""
-    exports_dir.mkdir(parents=True, exist_ok=True)
-    name = f"assessments_backup_{now:%Y%m%d_%H%M%S}"
-    path = exports_dir / f"{name}.json"
-    n = 1
-    while path.exists():
-        n += 1
-        path = exports_dir / f"{name}_{n}.json"
-    return path
+def backup_name(project: str, now: datetime) -> str:
+    """``assessments_backup_YYYYMMDD_HHMMSS_<project>_<8 hex>.json``: no two alike.
+
+    The seed's prefix and second-resolution time, then the project (so a folder shared by
+    projects says whose file is whose) and a random part (so two backups in one second, from
+    any number of servers, never share a name).
+    """
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", project).strip("-")[:40] or "project"
+    return f"assessments_backup_{now:%Y%m%d_%H%M%S}_{slug}_{secrets.token_hex(4)}.json"
+
+
+async def _project_name(uow: UnitOfWork) -> str:
+    projects = Project.__table__
+    name = await uow.session.scalar(select(projects.c.name).where(projects.c.id == uow.project_id))
+    return str(name) if name else str(uow.project_id)[:8]
 
 
 async def backup_assessments(uow: UnitOfWork, exports_dir: Path) -> BackupResult:
-    path = (await asyncio.to_thread(backup_path, exports_dir, utcnow())).resolve()
-    result = await export_assessments(uow, path)
+    """Write the project's assessments into ``exports_dir`` under a new, unique name.
+
+    The file appears whole or not at all, and never replaces another backup.
+    """
+    name = backup_name(await _project_name(uow), utcnow())
+    with storage_errors(f"a backup into {exports_dir}"):
+        path = (await asyncio.to_thread(Path(exports_dir).resolve)) / name
+    result = await export_assessments(uow, path, overwrite=False)
     return BackupResult(
         success=True,
         backup_file=str(path),

@@ -85,6 +85,11 @@ async def get_student(student_id: uuid.UUID, ledger: Reader) -> StudentDetail:
     "/assessments/backup",
     response_model=BackupResult,
     summary="Write a backup file of this project's assessments into the exports folder",
+    description=(
+        "The file gets a name no other backup has (time, project, random part) and appears "
+        "only once it is whole; it never replaces an existing file."
+    ),
+    responses={507: {"description": "The server could not write the file (disk, permissions)"}},
 )
 async def backup(ledger: Writer) -> BackupResult:
     return await ledger.backup_assessments()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,16 +86,24 @@ def backup_tables() -> list[Table]:
 
 
 async def stream_rows(
-    conn: AsyncConnection, table: Table, dialect: str
+    conn: AsyncConnection,
+    table: Table,
+    dialect: str,
+    columns: Sequence[str] | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
-    """All rows of ``table`` in primary-key order, fetched in bounded chunks."""
+    """All rows of ``table`` in primary-key order, fetched in bounded chunks.
+
+    ``columns`` limits the read to the columns an older schema revision has (default: all).
+    """
     order = [binary_order(c, dialect) for c in table.primary_key.columns]
-    result = await conn.stream(
-        select(table).order_by(*order).execution_options(yield_per=CHUNK_ROWS)
-    )
-    async for partition in result.mappings().partitions(CHUNK_ROWS):
-        for row in partition:
-            yield dict(row)
+    chosen = [table.c[name] for name in columns] if columns is not None else list(table.c)
+    query = select(*chosen).order_by(*order).execution_options(yield_per=CHUNK_ROWS)
+    # The context closes the server-side cursor at once: on PostgreSQL an open one would
+    # block DDL later in the same transaction (a restore migrates after verifying).
+    async with conn.stream(query) as result:
+        async for partition in result.mappings().partitions(CHUNK_ROWS):
+            for row in partition:
+                yield dict(row)
 
 
 class Digest:
@@ -119,12 +127,21 @@ class Digest:
         return self._sha.hexdigest()
 
 
-async def table_digests(conn: AsyncConnection, dialect: str) -> dict[str, dict[str, Any]]:
-    """``{table: {"rows": n, "sha256": hex}}`` for every table, computed from the database."""
+async def table_digests(
+    conn: AsyncConnection,
+    dialect: str,
+    shapes: Sequence[tuple[Table, Sequence[str]]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """``{table: {"rows": n, "sha256": hex}}`` computed from the database.
+
+    ``shapes`` (``(table, columns)`` pairs) chooses the tables and columns of one schema
+    revision; by default every table of the models, all columns.
+    """
+    chosen = shapes if shapes is not None else [(t, [c.name for c in t.c]) for t in backup_tables()]
     out: dict[str, dict[str, Any]] = {}
-    for table in backup_tables():
+    for table, columns in chosen:
         digest = Digest()
-        async for row in stream_rows(conn, table, dialect):
+        async for row in stream_rows(conn, table, dialect, columns):
             digest.add(canonical_line(row))
         out[table.name] = {"rows": digest.rows, "sha256": digest.hexdigest}
     return out

@@ -58,16 +58,27 @@ def _progress() -> Progress:
     )
 
 
+def _backup_dir(directory: Path, alias: Path | None) -> Path:
+    """``--dir`` is the name; ``--output`` (create) and the like still work, unlisted."""
+    return alias if alias is not None else directory
+
+
 @backup_app.command("create")
 def backup_create(
-    output: Path = typer.Option(DEFAULT_BACKUP_DIR, "--output", help="directory for backups"),
-    fmt: str = typer.Option("logical", "--format", help="logical (any backend) or native"),
+    directory: Path = typer.Option(DEFAULT_BACKUP_DIR, "--dir", help="directory for backups"),
+    output: Path | None = typer.Option(None, "--output", hidden=True),
+    fmt: str = typer.Option(
+        "logical",
+        "--format",
+        help="logical (any backend), native (pg_dump / compressed SQLite copy) or sql",
+    ),
     keep: int | None = typer.Option(None, "--keep", min=1, help="keep only the newest N"),
 ) -> None:
     """Back the database up; the manifest holds per-table counts and SHA-256 checksums."""
-    if fmt not in ("logical", "native"):
-        err_console.print("[red]error:[/red] --format must be logical or native")
+    if fmt not in backups.FORMATS:
+        err_console.print("[red]error:[/red] --format must be logical, native or sql")
         raise typer.Exit(2)
+    target = _backup_dir(directory, output)
     with _progress() as bar:
         tasks: dict[str, Any] = {}
 
@@ -76,10 +87,10 @@ def backup_create(
                 tasks[table] = bar.add_task(table, total=None)
             bar.update(tasks[table], completed=rows)
 
-        path = run(lambda: _with_db(lambda db: backups.create(db, output, fmt, keep, tick)))  # type: ignore[arg-type]
+        path = run(lambda: _with_db(lambda db: backups.create(db, target, fmt, keep, tick)))  # type: ignore[arg-type]
     info = backups.read_manifest(path)
     rows = sum(t["rows"] for t in info["tables"].values())
-    console.print(f"✓ backup written: {path}", highlight=False)
+    console.print(f"✓ backup written: {path}", highlight=False, soft_wrap=True)
     console.print(
         f"  format {info['format']}, schema {info['schema_revision']}, "
         f"{len(info['tables'])} tables, {rows:,} rows",
@@ -87,28 +98,64 @@ def backup_create(
     )
 
 
+def _listing(info: backups.BackupInfo) -> dict[str, Any]:
+    return {
+        "name": info.path.name,
+        "path": str(info.path),
+        "format": info.format,
+        "created_at": info.manifest.get("created_at"),
+        "backend": info.manifest.get("backend"),
+        "schema_revision": info.manifest.get("schema_revision"),
+        "rows": info.total_rows,
+        "bytes": info.path.stat().st_size,
+        "tables": info.manifest.get("tables", {}),
+    }
+
+
 @backup_app.command("list")
 def backup_list(
     directory: Path = typer.Option(DEFAULT_BACKUP_DIR, "--dir", help="backup directory"),
-    as_json: bool = typer.Option(False, "--json"),
+    output: Path | None = typer.Option(None, "--output", hidden=True),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Backups in a directory, newest first, with their manifests' facts."""
-    found = backups.list_backups(directory)
+    found = backups.list_backups(_backup_dir(directory, output))
     if as_json:
-        print(json.dumps([{"path": str(b.path), **b.manifest} for b in found], indent=2))
+        print(json.dumps([_listing(b) for b in found], indent=2))
         return
-    table = Table("file", "format", "created", "backend", "schema", "rows", "size")
+    if not found:
+        console.print(f"no backups in {_backup_dir(directory, output)}", highlight=False)
+        return
+    width = max(len(b.path.name) for b in found)
+    # The file name is what you pass to `backup restore`: it is never cut short. When the
+    # terminal is too narrow for a table, each backup takes two lines instead.
+    if console.width >= width + sum(len(h) for h in _FACTS) + 3 * len(_FACTS) + 30:
+        table = Table("file", *_FACTS, box=None, pad_edge=False)
+        table.columns[0].no_wrap = True
+        for b in found:
+            table.add_row(b.path.name, *_facts(b, labelled=False))
+        console.print(table, crop=False)
+        return
     for b in found:
-        table.add_row(
-            b.path.name,
-            b.format,
-            str(b.manifest.get("created_at", "?"))[:19],
-            str(b.manifest.get("backend", "?")),
-            str(b.manifest.get("schema_revision", "?")),
-            f"{b.total_rows:,}",
-            f"{b.path.stat().st_size / 1024:,.1f} KiB",
-        )
-    console.print(table)
+        console.print(b.path.name, highlight=False, soft_wrap=True)
+        console.print("  " + ", ".join(_facts(b, labelled=True)), highlight=False, soft_wrap=True)
+
+
+_FACTS = ("format", "created", "backend", "schema", "rows", "size")
+
+
+def _facts(b: backups.BackupInfo, *, labelled: bool) -> list[str]:
+    """One backup's facts; ``labelled`` names the bare numbers (no column headers then)."""
+    schema = str(b.manifest.get("schema_revision", "?"))
+    rows = f"{b.total_rows:,}"
+    return [
+        b.format,
+        str(b.manifest.get("created_at", "?"))[:19],
+        str(b.manifest.get("backend", "?")),
+        f"schema {schema}" if labelled else schema,
+        f"{rows} rows" if labelled else rows,
+        f"{b.path.stat().st_size / 1024:,.1f} KiB",
+    ]
 
 
 @backup_app.command("restore")
@@ -116,7 +163,7 @@ def backup_restore(
     file: Path = typer.Argument(..., help="a backup file (format detected)"),
     force: bool = typer.Option(False, "--force", help="replace a non-empty database"),
 ) -> None:
-    """Restore, then verify counts and checksums against the manifest."""
+    """Check the whole archive, then replace the database in one transaction (or not at all)."""
     with _progress() as bar:
         tasks: dict[str, Any] = {}
 
