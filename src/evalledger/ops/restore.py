@@ -173,9 +173,11 @@ async def restore(
         )
     result = RestoreResult(path=path, format=fmt)
     if fmt == "logical":
-        await asyncio.to_thread(verify_archive, path, manifest, shapes)
+        # The target's revision first: it is cheap, and a mismatch is refused whatever the
+        # members hold (with the command that would make them fit).
         target = await inspect_target(db)
         migrate_first = needs_migration(manifest["schema_revision"], target, force=force)
+        await asyncio.to_thread(verify_archive, path, manifest, shapes)
         await _restore_logical(db, path, manifest, shapes, migrate_first, result, progress)
     elif fmt == "sqlite_native":
         await _restore_sqlite_native(db, path, manifest, shapes, force, result)
