@@ -69,6 +69,11 @@ def test_numbers_are_stored_in_the_spelling_both_backends_read_back() -> None:
         "d": 1e-7,
     }
     assert type(storable(1e20)) is float  # a typed float field stays a float
+    # A free-form field that is one bare whole number: SQLite's affinity reads 3.0 back as 3.
+    assert type(storable(3.0, in_json=True)) is int and storable(3.5, in_json=True) == 3.5
+    with pytest.raises(Unstorable, match="64-bit"):
+        storable(2**63, in_json=True)
+    assert storable({"n": 2**63}) == {"n": 2**63}  # inside an object it stays exact
     assert storable(NUMBER_BOUND) == NUMBER_BOUND and storable(-NUMBER_BOUND) == -NUMBER_BOUND
 
 

@@ -13,13 +13,15 @@ squares that ``AVG``/``STDDEV`` accumulate must not overflow a double), and JSON
 than :data:`MAX_STORED_JSON_DEPTH`.
 
 Normalised (same number, one spelling on both backends): ``-0.0`` becomes ``0.0`` (SQLite
-drops the sign, PostgreSQL keeps it), and inside JSON a float of 1e16 or more in magnitude
+drops the sign, PostgreSQL keeps it); inside JSON a float of 1e16 or more in magnitude
 becomes the integer it equals (PostgreSQL's jsonb reads ``1e+16`` back as
-``10000000000000000``).
+``10000000000000000``); and a free-form field that is one bare whole number (``3.0``) is
+stored as that integer, within the 64-bit range (SQLite's column affinity reads it back so).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from decimal import Decimal
@@ -30,6 +32,7 @@ from typing import Any
 #: column can overflow.
 NUMBER_BOUND = 1e150
 _INT_BOUND = 10**150
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 #: From this magnitude on a float is written with an exponent and PostgreSQL's jsonb hands it
 #: back as an integer; it is stored as that integer on every backend.
 _EXPONENT_FROM = 1e16
@@ -96,6 +99,8 @@ def _walk(value: Any, loc: Location, in_json: bool, depth: int) -> Any:
         problem = number_problem(value)
         if problem:
             raise Unstorable(loc, problem)
+        if in_json and depth == 0 and value.is_integer():
+            return _bare_integer(int(value), loc)
         if value == 0.0:
             return 0.0
         if in_json and abs(value) >= _EXPONENT_FROM:
@@ -105,6 +110,8 @@ def _walk(value: Any, loc: Location, in_json: bool, depth: int) -> Any:
         problem = number_problem(value)
         if problem:
             raise Unstorable(loc, problem)
+        if in_json and depth == 0:
+            return _bare_integer(value, loc)
         return value
     if kind is dict or kind is list or kind is tuple:
         if depth >= MAX_STORED_JSON_DEPTH:
@@ -123,6 +130,15 @@ def _walk(value: Any, loc: Location, in_json: bool, depth: int) -> Any:
     return value
 
 
+def _bare_integer(value: int, loc: Location) -> int:
+    """A free-form JSON field that is one bare whole number: SQLite's column affinity stores
+    it as a 64-bit INTEGER (``3.0`` reads back as ``3``, and a larger one as a rounded REAL),
+    so it is stored as that integer on both backends, and must fit in 64 bits."""
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise Unstorable(loc, "a bare whole number here is limited to the 64-bit integer range")
+    return value
+
+
 def _printable(text: str) -> str:
     """``text`` with what cannot be encoded escaped, so an error can name it."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
@@ -130,3 +146,28 @@ def _printable(text: str) -> str:
 
 def printable_loc(loc: Location) -> Location:
     return tuple(_printable(part) if isinstance(part, str) else part for part in loc)
+
+
+def _jsonb_spelling(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        if value == 0.0:
+            return 0.0
+        if abs(value) >= _EXPONENT_FROM and math.isfinite(value):
+            return int(Decimal(repr(value)))
+        return value
+    if kind is dict:
+        return {key: _jsonb_spelling(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_jsonb_spelling(item) for item in value]
+    return value
+
+
+def json_column_text(value: Any) -> str:
+    """The text every JSON column is written as, on both backends (the engines'
+    ``json_serializer``): numbers in the spelling PostgreSQL's jsonb reads back (so a row
+    written anywhere, by any path - a route, the audit log, a restore - has one canonical
+    form), and NaN/Infinity refused rather than written as JSON that is not JSON."""
+    if type(value) is float and value.is_integer() and _INT64_MIN <= value <= _INT64_MAX:
+        value = int(value)  # a bare whole number: what SQLite's affinity reads back
+    return json.dumps(_jsonb_spelling(value), allow_nan=False)

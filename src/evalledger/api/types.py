@@ -124,6 +124,11 @@ def _always_storable(annotation: Any) -> bool:
     return bool(members) and all(safe(m) for m in members)
 
 
+def _holds_json(annotation: Any) -> bool:
+    """Whether the field is stored in a JSON column: free-form (``Any``) or a container."""
+    return any(m is Any or get_origin(m) in (dict, list, tuple) for m in _members(annotation))
+
+
 def _refuse(model: type[BaseModel], errors: list[tuple[Location, str]]) -> ValidationError:
     """A validation error at these locations that echoes no input (it may not be encodable)."""
     return ValidationError.from_exception_data(
@@ -159,6 +164,7 @@ class RequestModel(BaseModel):
     _boolean_fields: ClassVar[tuple[str, ...]] = ()
     _date_fields: ClassVar[tuple[str, ...]] = ()
     _checked_fields: ClassVar[tuple[str, ...]] = ()
+    _json_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -170,6 +176,7 @@ class RequestModel(BaseModel):
         cls._checked_fields = tuple(
             n for n, f in fields.items() if not _always_storable(f.annotation)
         )
+        cls._json_fields = frozenset(n for n, f in fields.items() if _holds_json(f.annotation))
 
     @model_validator(mode="before")
     @classmethod
@@ -202,7 +209,7 @@ class RequestModel(BaseModel):
             if value is None:
                 continue
             try:
-                stored = storable(value)
+                stored = storable(value, in_json=name in self._json_fields)
             except Unstorable as exc:
                 errors.append(((name, *printable_loc(exc.loc)), exc.message))
                 continue
