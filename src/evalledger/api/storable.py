@@ -41,6 +41,9 @@ _EXPONENT_FROM = 1e16
 MAX_STORED_JSON_DEPTH = 100
 
 _UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+#: What, in the JSON text of a value, may mark an unstorable or re-spelt part: NUL (escaped),
+#: a lone surrogate, a float written with a positive exponent, minus zero, a long integer.
+_SUSPECT = re.compile(r"[\ud800-\udfff]|\\u0000|[eE]\+|-0\.0(?![0-9])|[0-9]{16,}")
 
 Location = tuple[str | int, ...]
 
@@ -52,6 +55,15 @@ class Unstorable(ValueError):
         super().__init__(message)
         self.loc = loc
         self.message = message
+
+
+def plain_text(text: str) -> bool:
+    """True when ``text`` holds neither NUL nor a lone surrogate (the fast check)."""
+    return _UNSTORABLE_TEXT.search(text) is None
+
+
+#: ``json.dumps`` without its per-call set-up (allow_nan=False: NaN and Infinity raise).
+_encode = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circular=False).encode
 
 
 def text_problem(text: str) -> str | None:
@@ -85,6 +97,30 @@ def storable(value: Any, *, in_json: bool = False) -> Any:
     1e16 and more are stored as integers. Values of other types (UUIDs, datetimes, models)
     are returned as they are: their own types validated them.
     """
+    kind = type(value)
+    # Fast paths (validation is hot: a custody batch checks 10,000 models): most values are
+    # plainly storable, and the full walk below runs only when one might not be.
+    if kind is str:
+        if _UNSTORABLE_TEXT.search(value) is None:
+            return value
+    elif kind is float:
+        plain = -_EXPONENT_FROM < value < _EXPONENT_FROM and value != 0.0
+        if plain and not (in_json and value.is_integer()):
+            return value
+    elif kind is int:
+        if -_EXPONENT_FROM < value < _EXPONENT_FROM:
+            return value
+    elif kind is dict or kind is list:
+        try:
+            text = _encode(value)
+        except (ValueError, TypeError, RecursionError):
+            pass  # NaN, a non-JSON type or a very deep value: the walk names it
+        else:
+            if (
+                _SUSPECT.search(text) is None
+                and text.count("[") + text.count("{") <= MAX_STORED_JSON_DEPTH
+            ):
+                return value
     return _walk(value, (), in_json, 0)
 
 

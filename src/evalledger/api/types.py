@@ -28,8 +28,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from evalledger.api.storable import Location, Unstorable, printable_loc, storable
+from evalledger.api.storable import Location, Unstorable, plain_text, printable_loc, storable
 
+#: Floats with a magnitude strictly between these need no normalising (not zero, no exponent).
+_PLAIN_FLOAT, _EXPONENT_FROM = 0.0, 1e16
 #: Pydantic's constrained date-time types (not subclasses of ``datetime`` themselves).
 _DATE_TYPES = (date, AwareDatetime, NaiveDatetime)
 
@@ -124,6 +126,12 @@ def _always_storable(annotation: Any) -> bool:
     return bool(members) and all(safe(m) for m in members)
 
 
+def _plain_float(value: float, in_json: bool) -> bool:
+    """A float stored as it is: finite, not zero, below the exponent spelling, and not a
+    bare whole number of a JSON field (see :mod:`evalledger.api.storable`)."""
+    return _PLAIN_FLOAT < abs(value) < _EXPONENT_FROM and not (in_json and value.is_integer())
+
+
 def _holds_json(annotation: Any) -> bool:
     """Whether the field is stored in a JSON column: free-form (``Any``) or a container."""
     return any(m is Any or get_origin(m) in (dict, list, tuple) for m in _members(annotation))
@@ -163,8 +171,8 @@ class RequestModel(BaseModel):
     _number_fields: ClassVar[tuple[str, ...]] = ()
     _boolean_fields: ClassVar[tuple[str, ...]] = ()
     _date_fields: ClassVar[tuple[str, ...]] = ()
-    _checked_fields: ClassVar[tuple[str, ...]] = ()
-    _json_fields: ClassVar[frozenset[str]] = frozenset()
+    #: (field, its declared default, whether it is stored as JSON) of the fields to check.
+    _checks: ClassVar[tuple[tuple[str, Any, bool], ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -173,10 +181,12 @@ class RequestModel(BaseModel):
         cls._number_fields = tuple(n for n, f in fields.items() if _numbers_only(f.annotation))
         cls._boolean_fields = tuple(n for n, f in fields.items() if _booleans_only(f.annotation))
         cls._date_fields = tuple(n for n, f in fields.items() if _dates_only(f.annotation))
-        cls._checked_fields = tuple(
-            n for n, f in fields.items() if not _always_storable(f.annotation)
+        # Declared defaults are the model's own (storable) values: nothing to check.
+        cls._checks = tuple(
+            (name, field.default, _holds_json(field.annotation))
+            for name, field in fields.items()
+            if not _always_storable(field.annotation)
         )
-        cls._json_fields = frozenset(n for n, f in fields.items() if _holds_json(f.annotation))
 
     @model_validator(mode="before")
     @classmethod
@@ -204,12 +214,19 @@ class RequestModel(BaseModel):
     def _storable_values(self) -> Self:
         values = self.__dict__
         errors: list[tuple[Location, str]] = []
-        for name in self._checked_fields:
-            value = values.get(name)
-            if value is None:
+        for name, default, in_json in self._checks:
+            value = values[name]
+            if value is None or value is default:
+                continue
+            kind = type(value)
+            # The common cases, without a call into the full check.
+            if kind is str:
+                if plain_text(value):
+                    continue
+            elif kind is float and _plain_float(value, in_json):
                 continue
             try:
-                stored = storable(value, in_json=name in self._json_fields)
+                stored = storable(value, in_json=in_json)
             except Unstorable as exc:
                 errors.append(((name, *printable_loc(exc.loc)), exc.message))
                 continue
