@@ -256,3 +256,13 @@ async def test_the_rule_holds_for_negative_zero_and_large_json_floats(
     assert (
         json.dumps(metadata, sort_keys=True) == '{"big": 100000000000000000000, "f": 0.1, "z": 0.0}'
     )
+
+
+async def test_the_in_process_ledger_bounds_fitness_too(ledger: Ledger) -> None:
+    agent = await ledger.create_evolution_agent({"name": "a", "generation": 0, "fitness": 1e150})
+    with pytest.raises(ValidationError) as caught:
+        await ledger.set_fitness(agent.id, 1.79e308)
+    assert [e["loc"] for e in caught.value.errors()] == [("fitness",)]
+    await ledger.create_evolution_agent({"name": "b", "generation": 0, "fitness": 1e150})
+    (stats,) = await ledger.generation_stats()
+    assert stats.max_fitness == 1e150 and stats.avg_fitness == pytest.approx(1e150)
