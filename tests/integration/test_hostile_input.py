@@ -238,7 +238,12 @@ async def test_epoch_numbers_are_not_timestamps(
         "/api/v1/assessments/import", json={"students": [student], "assessments": []}
     )
     assert response.status_code == 422, response.text
-    for query in ("/api/v1/events?start=1700000000", "/api/v1/audit-log?since=1700000000"):
+    for query in (
+        "/api/v1/events?start=1700000000",
+        "/api/v1/audit-log?since=1700000000",
+        "/api/v1/assessments?start_date=1700000000",
+        "/api/v1/assessments/export?end_date=1700000000.5",
+    ):
         assert (await api.get(query)).status_code == 422, query
     assert (await seeded.get_custody_metrics("guardian")).total_tests_given == 0
 
@@ -266,3 +271,30 @@ async def test_the_in_process_ledger_bounds_fitness_too(ledger: Ledger) -> None:
     await ledger.create_evolution_agent({"name": "b", "generation": 0, "fitness": 1e150})
     (stats,) = await ledger.generation_stats()
     assert stats.max_fitness == 1e150 and stats.avg_fitness == pytest.approx(1e150)
+
+
+def _date_time_params(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(path, name)`` of every query parameter the OpenAPI declares as a date-time."""
+    out = []
+    for path, ops in spec["paths"].items():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                schemas = [param["schema"], *param["schema"].get("anyOf", [])]
+                if param["in"] == "query" and any(s.get("format") == "date-time" for s in schemas):
+                    out.append((path, param["name"]))
+    return out
+
+
+async def test_no_date_time_query_parameter_takes_epoch_seconds(
+    api: httpx.AsyncClient, seeded: Ledger
+) -> None:
+    from evalledger.api.app import create_app
+
+    params = _date_time_params(create_app(seeded.settings, ledger=seeded).openapi())
+    assert len(params) >= 4, params
+    for path, name in params:
+        url = path.replace("{agent_type}", "guardian")
+        for epoch in ("1700000000", "1700000000.5"):
+            response = await api.get(url, params={name: epoch})
+            assert response.status_code == 422, (path, name, response.text)
+            assert ["query", name] in locs(response), (path, name, response.text)
