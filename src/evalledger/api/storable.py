@@ -93,9 +93,11 @@ def number_problem(number: float) -> str | None:
 def storable(value: Any, *, in_json: bool = False) -> Any:
     """``value`` as it will be stored (see the module's normalisations), or :class:`Unstorable`.
 
-    ``in_json`` says the value sits inside a JSON document (any container), where floats of
-    1e16 and more are stored as integers. Values of other types (UUIDs, datetimes, models)
-    are returned as they are: their own types validated them.
+    ``in_json`` says the value is stored in a JSON column: then floats of 1e16 and more
+    inside it are stored as the integers they equal, and a value that is one bare whole
+    number as a 64-bit integer (values nested in containers are always treated so). Values
+    of other types (UUIDs, datetimes, models) are returned as they are: their own types
+    validated them.
     """
     kind = type(value)
     # Fast paths (validation is hot: a custody batch checks 10,000 models): most values are
