@@ -234,7 +234,12 @@ ROUTES: dict[tuple[str, str], Body] = {
 
 #: Numbers Python cannot hold as written (1.8e308 is past the largest double): they are
 #: spliced into the JSON text in place of these markers.
-RAW_NUMBERS = {"@@1.8e308@@": "1.8e308", "@@-1.8e308@@": "-1.8e308", "@@1e400@@": "1e400"}
+RAW_NUMBERS = {
+    "@@1.8e308@@": "1.8e308",
+    "@@-1.8e308@@": "-1.8e308",
+    "@@1e400@@": "1e400",
+    "@@5000-digits@@": "9" * 5000,  # past Python's int-parsing limit (4300 digits)
+}
 
 
 def deep(levels: int) -> Any:
