@@ -312,3 +312,29 @@ async def test_no_date_time_query_parameter_takes_epoch_seconds(
             response = await api.get(url, params={name: epoch})
             assert response.status_code == 422, (path, name, response.text)
             assert ["query", name] in locs(response), (path, name, response.text)
+
+
+def test_the_openapi_states_the_number_bound(tmp_path: Path) -> None:
+    """Every number a request body takes is documented within ±1e150 (or tighter)."""
+    from evalledger.api.app import create_app
+    from evalledger.api.storable import NUMBER_BOUND
+    from evalledger.config import load_settings
+
+    spec = create_app(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    unbounded = []
+    checked = 0
+    for name, schema in spec.openapi()["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            for option in (prop, *prop.get("anyOf", [])):
+                # Request models forbid unknown fields; answers do not.
+                if (
+                    option.get("type") != "number"
+                    or schema.get("additionalProperties") is not False
+                ):
+                    continue
+                checked += 1
+                low = option.get("minimum", option.get("exclusiveMinimum"))
+                high = option.get("maximum", option.get("exclusiveMaximum"))
+                if low is None or high is None or low < -NUMBER_BOUND or high > NUMBER_BOUND:
+                    unbounded.append(f"{name}.{field}")
+    assert checked >= 20 and not unbounded, unbounded

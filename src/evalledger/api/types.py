@@ -22,13 +22,22 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     NaiveDatetime,
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 
-from evalledger.api.storable import Location, Unstorable, plain_text, printable_loc, storable
+from evalledger.api.storable import (
+    NUMBER_BOUND,
+    Location,
+    Unstorable,
+    plain_text,
+    printable_loc,
+    storable,
+)
 
 #: Floats with a magnitude strictly between these need no normalising (not zero, no exponent).
 _PLAIN_FLOAT, _EXPONENT_FROM = 0.0, 1e16
@@ -187,6 +196,20 @@ class RequestModel(BaseModel):
             for name, field in fields.items()
             if not _always_storable(field.annotation)
         )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The OpenAPI says what the storable rule enforces: every number field is within
+        # ±NUMBER_BOUND unless the field declares tighter bounds itself.
+        schema = handler(core_schema)
+        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            for option in (prop, *prop.get("anyOf", [])):
+                if option.get("type") == "number":
+                    option.setdefault("maximum", NUMBER_BOUND)
+                    option.setdefault("minimum", -NUMBER_BOUND)
+        return schema
 
     @model_validator(mode="before")
     @classmethod
