@@ -11,8 +11,6 @@ from pydantic import (
     BaseModel,
     Field,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
@@ -63,7 +61,8 @@ class StrictModel(RequestModel):
     ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
 
 
-#: The fields of :class:`CustodyTestIn` that take numbers (and so refuse ``true``/``false``).
+#: The fields of :class:`CustodyTestIn` that take numbers (and so refuse ``true``/``false``,
+#: as :class:`~evalledger.api.types.RequestModel` checks for every number field).
 CUSTODY_NUMBER_FIELDS = ("score", "duration", "xp_awarded", "learning_score_awarded", "threshold")
 
 
@@ -93,16 +92,6 @@ class CustodyTestIn(StrictModel):
     threshold: float | None = Field(None, allow_inf_nan=False)
     scenario: str | None = Field(None, max_length=100_000)
     ai_response: str | None = Field(None, max_length=1_000_000)
-
-    @field_validator(*CUSTODY_NUMBER_FIELDS, mode="before")
-    @classmethod
-    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        # Replaces RequestModel's every-field hook (same name, same error) with one on the
-        # number fields only: the generic hook looked up the field's annotation for every
-        # boolean it saw (``passed``), the largest single cost of validating a big batch.
-        if value is True or value is False:
-            raise ValueError("expected a number, not true/false")
-        return value
 
 
 class CustodyTestOut(BaseModel):

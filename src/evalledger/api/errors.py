@@ -7,11 +7,17 @@ a fast 503 with ``Retry-After`` (marked transient so safe reads are retried once
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -70,7 +76,53 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _encodable(value: Any) -> bool:
+    """Whether ``value`` can go into a JSON answer exactly (no NaN, no lone surrogate)."""
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _printable(value: Any) -> Any:
+    """``value`` made encodable: lone surrogates escaped, NaN/Infinity spelt as text."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(_printable(k)): _printable(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [_printable(v) for v in value]
+    return value
+
+
+def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's errors as a 422 body that can always be encoded.
+
+    The offending ``input`` is echoed only when it encodes exactly: a body holding NaN or a
+    lone surrogate must get its 422, not a 500 from the error page itself.
+    """
+    details = []
+    for error in jsonable_encoder(errors):
+        detail = {k: _printable(error[k]) for k in ("type", "loc", "msg", "ctx") if k in error}
+        if "input" in error and _encodable(error["input"]):
+            detail["input"] = error["input"]
+        details.append(detail)
+    return details
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_details(exc.errors())}, status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
+        # A model validated inside a route (not the request body itself): still the input.
+        return JSONResponse({"detail": validation_details(exc.errors())}, status_code=422)
+
     @app.exception_handler(EvalLedgerError)
     async def _domain(_: Request, exc: EvalLedgerError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

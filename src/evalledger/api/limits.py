@@ -25,6 +25,17 @@ _BRACKETS = re.compile(rb"[\[\]{}]")
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
 
 
+def parsed_as_json(content_type: bytes | None) -> bool:
+    """Whether a body with this ``Content-Type`` may reach a JSON parser, so must be guarded.
+
+    FastAPI parses a body as JSON when the type is ``application/json`` or
+    ``application/*+json`` in any casing and with any parameters; the guard takes a wider
+    net (any type naming ``json``, in any casing, or no type at all) so that no spelling of
+    the header can slip a body past it.
+    """
+    return not content_type or b"json" in content_type.lower()
+
+
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
     """True when ``body`` nests arrays/objects deeper than ``limit`` (strings ignored)."""
     if body.count(b"[") + body.count(b"{") <= limit:
@@ -55,8 +66,7 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        content_type = headers.get(b"content-type", b"")
-        if b"json" in content_type:
+        if parsed_as_json(headers.get(b"content-type")):
             await self._check_json(scope, receive, send)
             return
         seen = 0

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from evalledger.api.storable import json_column_text
 from evalledger.config import Settings
 from evalledger.db.failures import check_sqlite_creatable
 from evalledger.db.replicas import (
@@ -159,7 +160,7 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
         # One shared connection, or every checkout would see a different empty database.
         kwargs["poolclass"] = StaticPool
         kwargs["connect_args"] = {"check_same_thread": False}
-    engine = create_async_engine(settings.database_url, **kwargs)
+    engine = create_async_engine(settings.database_url, json_serializer=json_column_text, **kwargs)
     busy_ms = settings.sqlite_busy_timeout_ms
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -222,6 +223,7 @@ def _postgres_engine(settings: Settings, database_url: str | None = None) -> Asy
         pool_timeout=settings.pool_timeout,
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
+        json_serializer=json_column_text,
     )
     if settings.pool_pre_ping:
         _ping_on_checkout(engine, settings.health_timeout)
