@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docblocks import ILLUSTRATION_LANGS, DocBlock, read_blocks
+from tests.support.docblocks import ILLUSTRATION_LANGS, DocBlock, read_blocks, uses_the_server
 from tests.support.docrunner import DocSessions, describe_failure
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_BLOCKS = read_blocks(ROOT)
 RUNNABLE = [b for b in ALL_BLOCKS if b.kind is not None]
+FILES_USING_THE_SERVER = {b.path for b in RUNNABLE if uses_the_server(b.code)}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def doc_sessions() -> Iterator[DocSessions]:
 def test_doc_block_runs(block: DocBlock, doc_sessions: DocSessions) -> None:
     if block.skip_reason:
         pytest.skip(f"{block.path}:{block.line}: {block.skip_reason}")
-    env = doc_sessions.for_file(block.path)
+    env = doc_sessions.for_file(block.path, with_server=block.path in FILES_USING_THE_SERVER)
     for earlier in RUNNABLE:
         if (
             earlier.path == block.path

@@ -132,6 +132,10 @@ def with_server_url(code: str, base_url: str) -> str:
     return _DOCS_URL.sub(base_url, code)
 
 
+def uses_the_server(code: str) -> bool:
+    return _DOCS_URL.search(code) is not None
+
+
 def doc_files(root: Path) -> list[Path]:
     """The user docs: README.md, then docs/*.md in name order."""
     return [root / "README.md", *sorted((root / "docs").glob("*.md"))]

@@ -90,7 +90,7 @@ class DocEnvironment:
         env["COLUMNS"] = "160"
         return env
 
-    def start(self) -> None:
+    def start(self, *, with_server: bool = True) -> None:
         init = subprocess.run(
             [*_CLI, "init"],
             cwd=self.workdir,
@@ -101,6 +101,10 @@ class DocEnvironment:
         )
         if init.returncode != 0:
             raise RuntimeError(f"evalledger init failed: {init.stdout}{init.stderr}")
+        if with_server:
+            self._serve()
+
+    def _serve(self) -> None:
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         log = (self.workdir / "server.log").open("wb")
@@ -182,17 +186,19 @@ def _kill_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
 
 class DocSessions:
     """One :class:`DocEnvironment` at a time: the tests run a file's blocks consecutively, so
-    the previous file's server is stopped when the next file's first block asks for its own."""
+    the previous file's server is stopped when the next file's first block asks for its own.
+    A file none of whose blocks names the server's address gets no server (it would only cost
+    start-up time)."""
 
     def __init__(self) -> None:
         self.current: DocEnvironment | None = None
 
-    def for_file(self, doc_path: str) -> DocEnvironment:
+    def for_file(self, doc_path: str, *, with_server: bool = True) -> DocEnvironment:
         if self.current is None or self.current.doc_path != doc_path:
             self.close()
             env = DocEnvironment(doc_path)
             try:
-                env.start()
+                env.start(with_server=with_server)
             except BaseException:
                 env.close()
                 raise
