@@ -27,7 +27,7 @@ def export(
     end_date: str | None = typer.Option(None, "--end-date", help="YYYY-MM-DD, inclusive"),
     project: str | None = ProjectOpt,
 ) -> None:
-    """Export assessments with their evidence (seed 003 backup format), streamed."""
+    """Export assessments with their evidence (the MASS backup format), streamed."""
     result = run(
         lambda: with_ledger(
             lambda ledger: ledger.export_assessments(
@@ -132,7 +132,7 @@ def stats(
     ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
-    """Seed 003's database statistics: assessments per skill, evidence, students, averages."""
+    """Database statistics: assessments per skill, evidence, students, averages."""
     result = run(
         lambda: with_ledger(
             lambda ledger: ledger.stats(all_projects=project is None), project=project
