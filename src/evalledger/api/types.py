@@ -14,7 +14,6 @@ from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Query
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -36,13 +35,8 @@ MAX_LIST_ITEMS = 10_000
 #: Any integer a database column can hold.
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 
-#: ``?limit=``: page size, 1 to :data:`MAX_PAGE_SIZE`.
-PageLimit = Annotated[
-    int | None,
-    Query(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}"),
-]
-#: ``?cursor=``: the opaque ``next_cursor`` of the previous page.
-Cursor = Annotated[str | None, Query(max_length=500, description="the previous page's next_cursor")]
+# The query-parameter aliases (``PageLimit``, ``Cursor``) live in :mod:`evalledger.api.query`:
+# this module is shared with the SDK's schemas and must not import FastAPI.
 
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from evalledger.assessments import importer, verify_report
+from evalledger.assessments import verify_report
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -30,8 +30,13 @@ from evalledger.assessments.schemas import (
     StudentIn,
     StudentOut,
 )
-from evalledger.db.repository import Page
+from evalledger.db.page import Page
 from evalledger.sdk.http import HttpBase
+
+if TYPE_CHECKING:
+    # Imported when an import runs: it pulls in the database layer, which a Client does not
+    # otherwise need (``evalledger.Client`` stays a light import).
+    from evalledger.assessments import importer
 
 BASE = "/api/v1"
 #: Records per import request, and the body size a part stays under (the server refuses
@@ -177,6 +182,8 @@ class AssessmentsClient(HttpBase):
         in its own batches. An interrupted import is completed by running it again with
         ``duplicates="skip"``.
         """
+        from evalledger.assessments import importer
+
         if part_size < 1:
             raise ValueError("part_size must be at least 1")
         backup: importer.Backup | importer.BackupFile

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from evalledger.api.deps import Admin, Reader, Writer
-from evalledger.api.types import Cursor, PageLimit
+from evalledger.api.query import Cursor, PageLimit
 from evalledger.assessments.importer import Backup
 from evalledger.assessments.schemas import (
     AssessmentIn,

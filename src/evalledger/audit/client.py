@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from evalledger.audit.repository import AuditEntry
-from evalledger.db.repository import Page
+from evalledger.audit.schemas import AuditEntry
+from evalledger.db.page import Page
 from evalledger.sdk.http import HttpBase
 
 

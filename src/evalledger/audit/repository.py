@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel
 
 from evalledger.audit.models import AuditLog
+from evalledger.audit.schemas import AuditEntry as AuditEntry  # re-exported
 from evalledger.db.repository import Page, Range, Repository, row_to_dict
-
-
-class AuditEntry(BaseModel):
-    id: uuid.UUID
-    entity_type: str
-    entity_id: str
-    action: str
-    user_id: str | None
-    changes: Any | None
-    metadata: Any | None
-    created_at: datetime
 
 
 class AuditRepository(Repository[AuditLog]):

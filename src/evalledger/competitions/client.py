@@ -22,7 +22,7 @@ from evalledger.competitions.schemas import (
     OlympusTreatyIn,
     RatingMethod,
 )
-from evalledger.db.repository import Page
+from evalledger.db.page import Page
 from evalledger.sdk.http import HttpBase
 
 BASE = "/api/v1"

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, Field
 from sqlalchemy import Select, Table, bindparam, delete, func, literal, select, text, tuple_, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
@@ -30,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from evalledger.db.base import Base
 from evalledger.db.dialect import insert
+from evalledger.db.page import Page as Page  # re-exported: the domains import it from here
 from evalledger.db.types import utcnow
 from evalledger.errors import NotFoundError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -39,13 +39,6 @@ ItemT = TypeVar("ItemT")
 
 #: Rows per statement in bulk work: under SQLite's and asyncpg's bind-parameter limits.
 BULK_CHUNK = 500
-
-
-class Page(BaseModel, Generic[ItemT]):
-    """One page of a keyset-paginated list; pass ``next_cursor`` back as ``cursor``."""
-
-    items: list[ItemT]
-    next_cursor: str | None = Field(None, description="opaque; absent on the last page")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, TypeAdapter
 
 from evalledger.audit.client import query
-from evalledger.db.repository import Page
+from evalledger.db.page import Page
 from evalledger.sdk.http import HttpBase
 from evalledger.verification.ops_schemas import (
     BatchClaimIn,
