@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from evalledger.agents.models import CustodyTestResult
+from evalledger.api.app import create_app
 from evalledger.cli.main import app
 from evalledger.config import get_settings
 from evalledger.demo.generator import generate
@@ -39,6 +41,23 @@ async def test_demo_fills_every_table_and_a_second_run_adds_nothing(ledger: Ledg
     before = await _result_ids(ledger)
     assert await generate(ledger, "small", seed=7) == {}
     assert await _result_ids(ledger) == before
+
+
+async def test_demo_writes_no_internal_marker_row(ledger: Ledger) -> None:
+    """Every claim the demo writes is one a dashboard user can make sense of: no
+    ``demo-marker`` on the Verification page, yet a second run still adds nothing."""
+    await generate(ledger, "small", seed=3)
+    claims = (await ledger.list_claims(limit=1000)).items
+    assert claims and all(c.claim_type != "demo" for c in claims)
+    assert "demo-marker" not in {c.external_id for c in claims}
+    app = create_app(ledger.settings, no_auth=True, ledger=ledger)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as web:
+        page = await web.get("/verification")
+    assert page.status_code == 200 and "demo-marker" not in page.text
+    assert await generate(ledger, "small", seed=3) == {}
+    assert len((await ledger.list_claims(limit=1000)).items) == len(claims)
 
 
 async def test_same_seed_same_data(ledger: Ledger, tmp_path: Path) -> None:
@@ -82,5 +101,9 @@ def test_cli_demo_if_empty_as_make_serve_runs_it(cli_db: str) -> None:
     again = runner.invoke(app, ["demo", "--if-empty"])
     assert again.exit_code == 0 and "no demo data added" in again.output
     assert "already present" in runner.invoke(app, ["demo", "--seed", "2"]).output
+    # A second data set into another project (result ids are unique across projects).
+    assert runner.invoke(app, ["projects", "create", "other"]).exit_code == 0
+    other = runner.invoke(app, ["demo", "--project", "other", "--seed", "2"])
+    assert other.exit_code == 0 and "custody_results" in other.output, other.output
     bad = runner.invoke(app, ["demo", "--size", "huge"])
     assert bad.exit_code == 2

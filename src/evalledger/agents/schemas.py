@@ -136,7 +136,7 @@ class CustodyMetrics(BaseModel):
 
 
 class CustodyTestRecorded(BaseModel):
-    """Seed 001's custody-test response, plus the stored result's id."""
+    """The LVL_UP custody-test response, plus the stored result's id."""
 
     status: Literal["success"] = "success"
     agent_type: str
@@ -232,7 +232,7 @@ class AgentsSummary(BaseModel):
 
 
 class AgentsOverview(BaseModel):
-    """Seed 001's ``GET /api/agent-metrics/`` overview."""
+    """The LVL_UP ``GET /api/agent-metrics/`` overview."""
 
     status: Literal["success"] = "success"
     total_agents: int

@@ -138,7 +138,7 @@ def stats(
     ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Seed 003's database statistics: assessments per skill, evidence, students, averages."""
+    """Database statistics: assessments per skill, evidence, students, averages."""
     result = run(
         lambda: with_ledger(
             lambda ledger: ledger.stats(all_projects=project is None), project=project

@@ -168,7 +168,7 @@ class AssessmentsClient(HttpBase):
         start_date: str | None = None,
         end_date: str | None = None,
     ) -> ExportResult:
-        """Download this project's assessments (seed 003 document) into ``output``."""
+        """Download this project's assessments (a MASS backup document) into ``output``."""
         params = _params(
             student_id=student_id, skill_type=skill_type, start_date=start_date, end_date=end_date
         )

@@ -184,7 +184,7 @@ class AssessmentsFacade(LedgerBase):
             )
 
     async def stats(self, *, all_projects: bool = False) -> Statistics:
-        """Seed 003's statistics: this project's, or the whole database's."""
+        """The MASS statistics: this project's, or the whole database's."""
         unit = self._across_projects() if all_projects else self._read()
         async with unit as uow:
             return await statistics(uow, None if all_projects else uow.project_id)

@@ -103,7 +103,7 @@ async def stats(ledger: Reader) -> Statistics:
 @router.get(
     "/assessments/export",
     response_model=None,
-    summary="Download this project's assessments as a seed 003 backup document",
+    summary="Download this project's assessments as a MASS backup document",
     description=(
         "The same document `evalledger assessments export` writes, with the same filters. "
         "It is written to a temporary file on the server and then streamed, so neither side "
@@ -148,7 +148,7 @@ async def export(
 @router.post(
     "/assessments/import",
     response_model=ImportResult,
-    summary="Import a seed 003 backup document (at most 10,000 assessments per request)",
+    summary="Import a MASS backup document (at most 10,000 assessments per request)",
     description=(
         "Students first, then assessments, in batches of 100, each batch one transaction: a "
         "bad or conflicting record fails its batch (the message names the record) and the "

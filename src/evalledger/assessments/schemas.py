@@ -156,7 +156,7 @@ class EvidenceRecord(EvidenceIn):
 
 
 class AssessmentRecord(AssessmentIn):
-    """An assessment as an export file carries it (seed 003 backup format)."""
+    """An assessment as an export file carries it (the MASS backup format)."""
 
     id: uuid.UUID
     student_id: uuid.UUID
@@ -178,7 +178,7 @@ class ExportFilters(BaseModel):
 
 
 class BackupDocument(StrictModel):
-    """``POST /api/v1/assessments/import``: a seed 003 backup document (what
+    """``POST /api/v1/assessments/import``: a MASS backup document (what
     ``GET /api/v1/assessments/export`` returns) of at most 10,000 assessments and students.
 
     The header fields an export carries are accepted and ignored, so an export can be posted
@@ -194,7 +194,7 @@ class BackupDocument(StrictModel):
 
 
 class ExportDocument(BaseModel):
-    """``GET /api/v1/assessments/export``: the seed 003 backup document ``evalledger
+    """``GET /api/v1/assessments/export``: the MASS backup document ``evalledger
     assessments export`` writes (students every exported assessment refers to, then the
     assessments with their evidence, in ``(created_at, id)`` order)."""
 
@@ -214,7 +214,7 @@ class ExportResult(BaseModel):
 
 
 class BackupResult(BaseModel):
-    """``POST /api/v1/assessments/backup`` (seed 003's response shape)."""
+    """``POST /api/v1/assessments/backup`` (the MASS scripts' response shape)."""
 
     success: bool
     backup_file: str
@@ -232,7 +232,7 @@ class ImportResult(BaseModel):
 
 
 class Statistics(BaseModel):
-    """Seed 003's database statistics."""
+    """Database statistics, as the MASS scripts report them."""
 
     total_assessments: int
     by_skill: dict[str, int]

@@ -7,13 +7,15 @@ verifications and consensus decisions, training data (one batch claimed), model 
 (one active), service heartbeats (one stale), verification requests, and the seed-004 groups
 (consensus nodes/proposals/votes, framework executions/metrics/configuration/state, a power
 network with a transfer, evolution agents across generations). It also creates a second
-project with a little data of its own and a read-scoped API key for the dashboard.
+project with a little data of its own and, last, a read-scoped API key for the dashboard.
 
 Deterministic: the same ``seed`` gives the same agents, scores, texts and ids. Timestamps of
 custody results are spread over the 30 days before the run, so they depend on when it runs.
 
-Idempotent: the data set is marked by a claim ``demo-marker``; when the project already has
-it, nothing is written and every count is 0 (``generate`` is safe to run twice).
+Idempotent: the dashboard key (``demo-dashboard``) is the data set's last write, so a project
+that has it holds the whole set; then nothing is written (``generate`` is safe to run twice).
+No row exists only to mark the data set: everything the demo writes means something to a
+user of the dashboard.
 
 The default agent ``sandbox`` is seeded but deliberately left without results: the
 dashboard shows what a brand-new agent looks like.
@@ -31,10 +33,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select, update
 
+from evalledger.db.base import DEFAULT_PROJECT_NAME
 from evalledger.db.types import utcnow
 from evalledger.errors import NotFoundError
 from evalledger.tenancy import service as tenancy
-from evalledger.tenancy.models import Project
+from evalledger.tenancy.models import ApiKey, Project
 from evalledger.uow import UnitOfWork
 from evalledger.verification.models import ServiceHealth
 
@@ -43,7 +46,8 @@ if TYPE_CHECKING:
 
 Size = Literal["small", "large"]
 
-MARKER_CLAIM = "demo-marker"
+#: The name of the read key the demo creates for the dashboard, its last write.
+DASHBOARD_KEY = "demo-dashboard"
 SECOND_PROJECT = "demo-sandbox"
 DIFFICULTIES = ("basic", "intermediate", "advanced", "expert", "master", "legendary")
 CATEGORIES = ("reasoning", "safety", "coding", "retrieval", "planning", "ethics")
@@ -130,11 +134,17 @@ def _score(rng: random.Random, agent: str, drift: float = 0.0) -> float:
 
 
 async def has_demo_data(ledger: Ledger) -> bool:
-    try:
-        await ledger.get_claim(MARKER_CLAIM)
-    except NotFoundError:
-        return False
-    return True
+    """Whether the ledger's project already holds a complete demo data set (its dashboard
+    key, the set's last write, exists; revoked or not)."""
+    async with UnitOfWork(
+        ledger.db, ledger.actor, write=False, tenant_scoped=False, primary=True
+    ) as uow:
+        found = await uow.session.scalar(
+            select(ApiKey.id)
+            .where(ApiKey.project_id == uow.project_id, ApiKey.name == DASHBOARD_KEY)
+            .limit(1)
+        )
+    return found is not None
 
 
 async def generate(
@@ -159,7 +169,8 @@ async def generate(
     counts: Counter[str] = Counter()
     if await has_demo_data(ledger):
         return {}
-    rng = random.Random(seed)
+    project = await _project_name(ledger)
+    rng = random.Random(_rng_seed(seed, project))
     batches = -(-plan.results // plan.batch)
     parts: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("competitions", lambda: _competitions(ledger, rng, plan, counts)),
@@ -170,7 +181,8 @@ async def generate(
         ("framework", lambda: _framework(ledger, rng, plan, counts)),
         ("power", lambda: _power(ledger, rng, plan, counts)),
         ("evolution", lambda: _evolution(ledger, rng, plan, counts)),
-        ("keys", lambda: _tenancy(ledger, rng, counts, on_key)),
+        # Last: the dashboard key's presence means the whole data set was written.
+        ("keys", lambda: _tenancy(ledger, project, rng, counts, on_key)),
     ]
     total = batches + 1 + len(parts)
     step = 0
@@ -186,17 +198,21 @@ async def generate(
     for name, part in parts:
         await part()
         advance(name)
-    # Last: its presence means the whole data set was written.
-    await ledger.create_claim(
-        {
-            "external_id": MARKER_CLAIM,
-            "content": f"demo data set ({size}, seed {seed})",
-            "claim_type": "demo",
-            "metadata": {"size": size, "seed": seed},
-        }
-    )
-    counts["claims"] += 1
     return dict(counts)
+
+
+def _rng_seed(seed: int, project: str) -> int | str:
+    """The random seed of a project's data set. Ids are unique across projects, so each
+    project draws its own (the default project keeps the plain ``seed``: same data as ever)."""
+    return seed if project == DEFAULT_PROJECT_NAME else f"{seed}/{project}"
+
+
+async def _project_name(ledger: Ledger) -> str:
+    async with UnitOfWork(
+        ledger.db, ledger.actor, write=False, tenant_scoped=False, primary=True
+    ) as uow:
+        name = await uow.session.scalar(select(Project.name).where(Project.id == uow.project_id))
+    return str(name)
 
 
 async def _agents(
@@ -613,19 +629,12 @@ async def _evolution(ledger: Ledger, rng: random.Random, plan: Plan, counts: Cou
 
 async def _tenancy(
     ledger: Ledger,
+    own: str,
     rng: random.Random,
     counts: Counter[str],
     on_key: Callable[[str], None] | None,
 ) -> None:
     # Projects and keys are managed across projects (as `evalledger keys` does).
-    async with UnitOfWork(ledger.db, ledger.actor, tenant_scoped=False) as uow:
-        own = (
-            await uow.session.execute(select(Project.name).where(Project.id == uow.project_id))
-        ).scalar_one()
-        created = await tenancy.create_key(uow, name="demo-dashboard", scope="read", project=own)
-        counts["api_keys"] += 1
-    if on_key is not None:
-        on_key(created.secret)
     async with UnitOfWork(ledger.db, tenant_scoped=False) as uow:
         try:
             project = await tenancy.get_project(uow, SECOND_PROJECT)
@@ -641,3 +650,9 @@ async def _tenancy(
         ]
     )
     counts["custody_results"] += 2
+    # Last: the dashboard key's presence means the whole data set was written.
+    async with UnitOfWork(ledger.db, ledger.actor, tenant_scoped=False) as uow:
+        created = await tenancy.create_key(uow, name=DASHBOARD_KEY, scope="read", project=own)
+        counts["api_keys"] += 1
+    if on_key is not None:
+        on_key(created.secret)

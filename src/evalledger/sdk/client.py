@@ -16,8 +16,10 @@ import asyncio
 import functools
 import inspect
 import threading
-from collections.abc import Coroutine
-from typing import Any, Self, TypeVar
+import uuid
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from evalledger.agents.client import AgentsClient
 from evalledger.assessments.client import AssessmentsClient
@@ -27,9 +29,12 @@ from evalledger.consensus.client import ConsensusClient
 from evalledger.evolution.client import EvolutionClient
 from evalledger.framework.client import FrameworkClient
 from evalledger.power.client import PowerClient
+from evalledger.sdk.recorder import Recorder
 from evalledger.verification.client import VerificationClient
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Client(
@@ -46,11 +51,77 @@ class Client(
     """Async HTTP client for the evalledger REST API."""
 
 
+class _Blocking(Generic[P, R]):
+    """A :class:`Client` coroutine method as a blocking :class:`SyncClient` method, with the
+    same parameters and the same (awaited) return type, for type checkers and IDEs too."""
+
+    def __init__(self, method: Callable[Concatenate[Client, P], Coroutine[Any, Any, R]]) -> None:
+        self._method = method
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+        signature = inspect.signature(method)
+        self._signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    @overload
+    def __get__(self, obj: None, owner: type[SyncClient]) -> Self: ...
+    @overload
+    def __get__(self, obj: SyncClient, owner: type[SyncClient]) -> Callable[P, R]: ...
+    def __get__(self, obj: SyncClient | None, owner: type[SyncClient]) -> Self | Callable[P, R]:
+        if obj is None:
+            return self
+        method, client = self._method, obj
+
+        @functools.wraps(method)
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            return client._call(method(client._client, *args, **kwargs))
+
+        call.__signature__ = self._signature  # type: ignore[attr-defined]
+        return call
+
+
+_blocking = _Blocking
+
+
+class SyncRecorder:
+    """:class:`~evalledger.sdk.recorder.Recorder` for blocking code:
+    ``with client.recorder() as rec: rec.record("guardian", passed=True, score=90)``."""
+
+    def __init__(self, client: SyncClient, recorder: Recorder) -> None:
+        self._client = client
+        self._recorder = recorder
+
+    @property
+    def recorded(self) -> int:
+        return self._recorder.recorded
+
+    @property
+    def duplicates(self) -> int:
+        return self._recorder.duplicates
+
+    def record(self, agent_type: str, **result: Any) -> uuid.UUID:
+        """Buffer one result (written with the next batch); returns its id."""
+        return self._client._call(self._recorder.record(agent_type, **result))
+
+    def flush(self) -> None:
+        self._client._call(self._recorder.flush())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._client._call(self._recorder.__aexit__(exc_type, exc, tb))
+
+
 class SyncClient:
     """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.
 
     The async client lives on a private event loop in a background thread, so the blocking
-    calls work anywhere, including inside a running loop (a notebook, an async test).
+    calls work anywhere, including inside a running loop (a notebook, an async test). Each
+    method has the :class:`Client` method's parameters and returns what it returns.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,16 +139,9 @@ class SyncClient:
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if name.startswith("_") or not inspect.iscoroutinefunction(attr):
-            return attr
-
-        @functools.wraps(attr)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._call(attr(*args, **kwargs))
-
-        return call
+    def recorder(self, batch_size: int = 1000) -> SyncRecorder:
+        """Buffer results and write them in batches (see :meth:`Client.recorder`)."""
+        return SyncRecorder(self, self._client.recorder(batch_size))
 
     def close(self) -> None:
         self._call(self._client.aclose())
@@ -90,3 +154,97 @@ class SyncClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # Client's coroutine methods, blocking (tests/unit/test_sdk_typing.py checks none is missing).
+    activate_checkpoint = _blocking(Client.activate_checkpoint)
+    add_training_data = _blocking(Client.add_training_data)
+    administer_olympus_treaty = _blocking(Client.administer_olympus_treaty)
+    agent_lineage = _blocking(Client.agent_lineage)
+    analyze_power_network = _blocking(Client.analyze_power_network)
+    backup_assessments = _blocking(Client.backup_assessments)
+    best_agent = _blocking(Client.best_agent)
+    bulk_update_metrics = _blocking(Client.bulk_update_metrics)
+    cast_vote = _blocking(Client.cast_vote)
+    claim_training_batch = _blocking(Client.claim_training_batch)
+    close_proposal = _blocking(Client.close_proposal)
+    compute_consensus = _blocking(Client.compute_consensus)
+    create_assessment = _blocking(Client.create_assessment)
+    create_checkpoint = _blocking(Client.create_checkpoint)
+    create_claim = _blocking(Client.create_claim)
+    create_evolution_agent = _blocking(Client.create_evolution_agent)
+    create_or_update_agent_metrics = _blocking(Client.create_or_update_agent_metrics)
+    create_power_node = _blocking(Client.create_power_node)
+    create_proposal = _blocking(Client.create_proposal)
+    create_student = _blocking(Client.create_student)
+    create_verification = _blocking(Client.create_verification)
+    create_verification_request = _blocking(Client.create_verification_request)
+    event_stats = _blocking(Client.event_stats)
+    evolution_agent_metrics = _blocking(Client.evolution_agent_metrics)
+    execution_stats = _blocking(Client.execution_stats)
+    export_assessments = _blocking(Client.export_assessments)
+    finish_execution = _blocking(Client.finish_execution)
+    framework_metric_summary = _blocking(Client.framework_metric_summary)
+    framework_metrics = _blocking(Client.framework_metrics)
+    generation_stats = _blocking(Client.generation_stats)
+    get_active_checkpoint = _blocking(Client.get_active_checkpoint)
+    get_agent_metrics = _blocking(Client.get_agent_metrics)
+    get_all_agent_metrics = _blocking(Client.get_all_agent_metrics)
+    get_analytics_summary = _blocking(Client.get_analytics_summary)
+    get_assessment = _blocking(Client.get_assessment)
+    get_by_claim_id = _blocking(Client.get_by_claim_id)
+    get_checkpoint = _blocking(Client.get_checkpoint)
+    get_claim = _blocking(Client.get_claim)
+    get_consensus = _blocking(Client.get_consensus)
+    get_custody_metrics = _blocking(Client.get_custody_metrics)
+    get_event = _blocking(Client.get_event)
+    get_evolution_agent = _blocking(Client.get_evolution_agent)
+    get_execution = _blocking(Client.get_execution)
+    get_framework_configuration = _blocking(Client.get_framework_configuration)
+    get_pending_requests = _blocking(Client.get_pending_requests)
+    get_proposal = _blocking(Client.get_proposal)
+    get_recent_verifications = _blocking(Client.get_recent_verifications)
+    get_student = _blocking(Client.get_student)
+    heartbeat = _blocking(Client.heartbeat)
+    import_assessments = _blocking(Client.import_assessments)
+    latest_framework_state = _blocking(Client.latest_framework_state)
+    latest_snapshot = _blocking(Client.latest_snapshot)
+    leaderboard = _blocking(Client.leaderboard)
+    list_agents = _blocking(Client.list_agents)
+    list_assessments = _blocking(Client.list_assessments)
+    list_audit_log = _blocking(Client.list_audit_log)
+    list_checkpoints = _blocking(Client.list_checkpoints)
+    list_claims = _blocking(Client.list_claims)
+    list_consensus_nodes = _blocking(Client.list_consensus_nodes)
+    list_events = _blocking(Client.list_events)
+    list_evolution_agents = _blocking(Client.list_evolution_agents)
+    list_executions = _blocking(Client.list_executions)
+    list_power_events = _blocking(Client.list_power_events)
+    list_power_nodes = _blocking(Client.list_power_nodes)
+    list_power_relations = _blocking(Client.list_power_relations)
+    list_proposals = _blocking(Client.list_proposals)
+    list_service_health = _blocking(Client.list_service_health)
+    list_students = _blocking(Client.list_students)
+    list_training_data = _blocking(Client.list_training_data)
+    power_node_metrics = _blocking(Client.power_node_metrics)
+    record_collaborative_test = _blocking(Client.record_collaborative_test)
+    record_custody_tests = _blocking(Client.record_custody_tests)
+    record_event = _blocking(Client.record_event)
+    record_evolution_metric = _blocking(Client.record_evolution_metric)
+    record_framework_metric = _blocking(Client.record_framework_metric)
+    record_influence = _blocking(Client.record_influence)
+    register_consensus_node = _blocking(Client.register_consensus_node)
+    reset_agent_metrics = _blocking(Client.reset_agent_metrics)
+    save_framework_state = _blocking(Client.save_framework_state)
+    set_fitness = _blocking(Client.set_fitness)
+    set_framework_configuration = _blocking(Client.set_framework_configuration)
+    set_power_relation = _blocking(Client.set_power_relation)
+    snapshot_agent = _blocking(Client.snapshot_agent)
+    stale_instances = _blocking(Client.stale_instances)
+    start_execution = _blocking(Client.start_execution)
+    stats = _blocking(Client.stats)
+    transfer_power = _blocking(Client.transfer_power)
+    update_custody_test_result = _blocking(Client.update_custody_test_result)
+    update_learning_metrics = _blocking(Client.update_learning_metrics)
+    update_request_status = _blocking(Client.update_request_status)
+    update_specific_metrics = _blocking(Client.update_specific_metrics)
+    verify = _blocking(Client.verify)

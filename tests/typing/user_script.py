@@ -1,0 +1,56 @@
+"""A user's first script, as mypy --strict sees it (tests/unit/test_sdk_typing.py).
+
+Not a test module: it is type-checked, never collected. Every result is assigned to an
+annotated variable, so a method typed ``Any`` or ``object`` fails the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from evalledger import Client, Ledger, SyncClient
+from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
+from evalledger.competitions.schemas import Leaderboard
+from evalledger.sdk.client import SyncRecorder
+
+
+async def in_process() -> None:
+    async with Ledger.open() as ledger:
+        recorded: CustodyTestRecorded = await ledger.update_custody_test_result(
+            "guardian", {"passed": True, "score": 95}
+        )
+        metrics: AgentMetricsOut = await ledger.get_agent_metrics("guardian")
+        board: Leaderboard = await ledger.leaderboard("elo")
+        async with ledger.recorder(batch_size=10) as rec:
+            result_id: uuid.UUID = await rec.record("guardian", passed=True, score=90)
+        print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
+
+
+async def remote() -> None:
+    async with Client("http://127.0.0.1:8000", api_key=None) as client:
+        recorded: CustodyTestRecorded = await client.update_custody_test_result(
+            "guardian", {"passed": True, "score": 95}
+        )
+        custody: CustodyMetrics = await client.get_custody_metrics("guardian")
+        print(recorded.updated_custody_metrics, custody.custody_xp)
+
+
+def blocking() -> None:
+    with SyncClient("http://127.0.0.1:8000") as client:
+        metrics: AgentMetricsOut = client.get_agent_metrics("guardian")
+        recorded: CustodyTestRecorded = client.update_custody_test_result(
+            "guardian", {"passed": True, "score": 95}
+        )
+        board: Leaderboard = client.leaderboard("bradley_terry", rounds=10)
+        rec: SyncRecorder
+        with client.recorder(batch_size=100) as rec:
+            result_id: uuid.UUID = rec.record("guardian", passed=False, score=12.5)
+        count: int = rec.recorded
+        print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
+
+
+if __name__ == "__main__":
+    asyncio.run(in_process())
+    asyncio.run(remote())
+    blocking()
