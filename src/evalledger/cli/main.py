@@ -49,7 +49,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "stats": LazyCommand(
         "evalledger.assessments.cli",
-        "Seed 003's database statistics: assessments per skill, evidence, students, averages.",
+        "Database statistics: assessments per skill, evidence, students, averages.",
     ),
     "claims": LazyCommand("evalledger.verification.cli", "Claims and their verifications."),
     "consensus": LazyCommand("evalledger.verification.cli", "Consensus decisions on claims."),

@@ -191,6 +191,7 @@ class SyncClient:
     get_all_agent_metrics = _blocking(Client.get_all_agent_metrics)
     get_analytics_summary = _blocking(Client.get_analytics_summary)
     get_assessment = _blocking(Client.get_assessment)
+    get_cached_assessments = _blocking(Client.get_cached_assessments)
     get_by_claim_id = _blocking(Client.get_by_claim_id)
     get_checkpoint = _blocking(Client.get_checkpoint)
     get_claim = _blocking(Client.get_claim)
