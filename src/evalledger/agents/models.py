@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -98,6 +99,22 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
         CheckConstraint("xp_awarded >= 0", name="xp_awarded_nonnegative"),
         Index("idx_custody_test_results_ai_type", "project_id", "ai_type", "created_at"),
         Index("idx_custody_test_results_test_type", "test_type"),
+        # The results query (migration 0007): newest-first pages of a project, of one
+        # agent's versions, and containment (``tags @> [...]``) on PostgreSQL.
+        Index("idx_custody_test_results_recent", "project_id", "created_at", "id"),
+        Index(
+            "idx_custody_test_results_agent_version",
+            "project_id",
+            "ai_type",
+            "agent_version",
+            "created_at",
+        ),
+        Index(
+            "idx_custody_test_results_tags",
+            "tags",
+            postgresql_using="gin",
+            postgresql_ops={"tags": "jsonb_path_ops"},
+        ),
     )
 
     ai_type: Mapped[str] = mapped_column(String(50), nullable=False)
@@ -119,3 +136,12 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     scenario: Mapped[str | None] = mapped_column(Text, nullable=True)
     ai_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Flexible fields (migration 0007): what produced the result and what else was measured.
+    tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONType, nullable=False, default=dict
+    )
+    agent_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    metrics: Mapped[dict[str, float]] = mapped_column(JSONType, nullable=False, default=dict)
+    input_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
