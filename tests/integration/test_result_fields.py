@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from evalledger.ops import backup, restore
 from evalledger.sdk.ledger import Ledger
-from tests.conftest import adrop_pg_database
+from tests.conftest import BACKENDS, adrop_pg_database
 from tests.integration.test_backup_restore import fresh_database
 
 FIELDS: dict[str, Any] = {
@@ -118,12 +119,14 @@ async def test_bad_fields_over_rest_are_422_naming_the_field(api: Any) -> None:
     assert "metrics" in response.text
 
 
-async def test_backup_restore_keeps_the_fields(
-    seeded: Ledger, tmp_path: Path, backend: str
-) -> None:
+@pytest.mark.parametrize(
+    ("backend", "target"), list(itertools.product(BACKENDS, BACKENDS)), indirect=["backend"]
+)
+async def test_backup_restore_keeps_the_fields(seeded: Ledger, tmp_path: Path, target: str) -> None:
+    """Also across backends: a SQLite backup restored into PostgreSQL and back."""
     await seeded.update_custody_test_result("guardian", {"passed": True, "score": 77, **FIELDS})
     path = await backup.create(seeded.db, tmp_path / "backups")
-    db, pg_name = await fresh_database(backend, tmp_path)
+    db, pg_name = await fresh_database(target, tmp_path)
     try:
         assert (await restore.restore(db, path)).verified
         restored = Ledger(db, seeded.settings)

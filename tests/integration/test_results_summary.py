@@ -64,7 +64,9 @@ def _expected(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
         "pass_rate": pytest.approx(passed / len(rows)),
         "wilson": pytest.approx(wilson_interval(passed, len(rows))),
         "mean": pytest.approx(sum(scores) / len(scores)),
-        "spread": None if spread is None else pytest.approx(spread),
+        "spread": None
+        if spread is None
+        else pytest.approx((max(0.0, spread[0]), min(100.0, spread[1]))),
     }
 
 

@@ -49,3 +49,20 @@ def test_mean_interval_is_normal_approximation_with_sample_sd() -> None:
     assert mean_interval(1, 50.0, 2500.0) is None
     # Equal values: no spread, and rounding never makes the variance negative.
     assert mean_interval(3, 0.3, 0.03) == pytest.approx((0.1, 0.1))
+
+
+def test_a_group_from_its_aggregates() -> None:
+    from datetime import UTC, datetime
+
+    from evalledger.agents.results_summary import group
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    row = {"count": 2, "passed": 1, "total": 130.0, "squares": 90.0**2 + 40.0**2}
+    g = group("v1", {**row, "first_at": at, "last_at": at})
+    assert (g.count, g.passed, g.pass_rate, g.mean_score) == (2, 1, 0.5, 65.0)
+    assert (g.pass_rate_interval.low, g.pass_rate_interval.high) == pytest.approx(
+        wilson_interval(1, 2)
+    )
+    # 65 +/- 1.96 * 35.36 / sqrt(2) reaches past 100: cut to the score range.
+    assert g.mean_score_interval is not None and g.mean_score_interval.high == 100.0
+    assert g.mean_score_interval.low == pytest.approx(65.0 - 1.959963984540054 * 25.0)

@@ -135,7 +135,7 @@ class ResultGroup(BaseModel):
     pass_rate_interval: Interval = Field(description="Wilson score interval, 95%")
     mean_score: float
     mean_score_interval: Interval | None = Field(
-        None, description="mean +/- 1.96 standard errors (sample sd); null under 2 results"
+        None, description="mean +/- 1.96 standard errors (sample sd), cut to 0-100; null under 2"
     )
     first_at: datetime
     last_at: datetime

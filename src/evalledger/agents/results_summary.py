@@ -34,7 +34,10 @@ def group(key: str | None, row: Mapping[Any, Any]) -> ResultGroup:
         pass_rate=passed / count,
         pass_rate_interval=Interval(low=low, high=high),
         mean_score=total / count,
-        mean_score_interval=None if spread is None else Interval(low=spread[0], high=spread[1]),
+        mean_score_interval=None
+        if spread is None
+        # Scores are 0 to 100: the normal approximation's tails beyond are cut off.
+        else Interval(low=max(0.0, spread[0]), high=min(100.0, spread[1])),
         first_at=row["first_at"],
         last_at=row["last_at"],
     )
