@@ -89,6 +89,7 @@ async def test_batch_stores_the_fields(seeded: Ledger, size: int) -> None:
         ("metrics", {"latency_ms": float("inf")}),
         ("metrics", {"bad name": 1.0}),
         ("metrics", {"flag": "yes"}),
+        ("metrics", {"flag": True}),
         ("agent_version", "v" * 101),
         ("input_tokens", -1),
         ("output_tokens", True),

@@ -170,3 +170,12 @@ async def test_other_projects_results_are_invisible(seeded: Ledger, app_for: Any
     async with app_for(Authorization=f"Bearer {key}") as other:
         response = await other.get("/api/v1/results")
     assert response.status_code == 200 and response.json()["items"] == []
+
+
+async def test_only_list_parameters_may_repeat(seeded: Ledger, api: httpx.AsyncClient) -> None:
+    ids = await _record(seeded)
+    response = await api.get("/api/v1/results?tag=a&tag=b&metadata=ds=x&metadata=n=1")
+    assert response.status_code == 200, response.text
+    assert [uuid.UUID(r["id"]) for r in response.json()["items"]] == [ids[0]]
+    response = await api.get("/api/v1/results?agent=guardian&agent=imperium")
+    assert response.status_code == 422 and "more than once" in response.text

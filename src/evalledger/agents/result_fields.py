@@ -14,7 +14,7 @@ import json
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 MAX_TAGS = 32
 MAX_TAG_LENGTH = 64
@@ -72,10 +72,17 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
 MetricName = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TAG_LENGTH, pattern=NAME_PATTERN)
 ]
-Metrics = Annotated[
-    dict[MetricName, Annotated[float, Field(allow_inf_nan=False)]],
-    Field(max_length=MAX_METRICS),
-]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # As everywhere in the API: true/false is not a number (Pydantic would read 1.0/0.0).
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+MetricValue = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_not_a_boolean)]
+Metrics = Annotated[dict[MetricName, MetricValue], Field(max_length=MAX_METRICS)]
 Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
 AgentVersion = Annotated[
     str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_text)
