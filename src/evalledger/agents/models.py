@@ -7,6 +7,10 @@ results table. The API's ``test_history`` is read from ``custody_test_results`` 
 ``epoch`` counts resets: a reset zeroes an agent's counters and bumps its epoch, results keep
 the epoch they were counted in, so counters always equal the sum of the current epoch's
 results (what ``evalledger verify`` checks) while no result is ever deleted.
+
+A result's flexible fields (``tags``, ``metadata``, ``agent_version``, ``metrics``, token
+usage; migration 0007) are what the results query filters and the comparison groups by
+(:mod:`evalledger.agents.results_query`); the derived agent metrics ignore them.
 """
 
 from __future__ import annotations
