@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -109,30 +108,33 @@ async def test_sort_by_score_pages_through_ties(seeded: Ledger) -> None:
     assert [r.score for r in ascending] == sorted(r.score for r in seen)
 
 
-async def test_page_walk_while_results_are_written(seeded: Ledger) -> None:
-    """No duplicates and no gaps among the rows that existed when the walk started."""
+@pytest.mark.parametrize(("sort", "order"), [("time", "desc"), ("time", "asc"), ("score", "desc")])
+async def test_page_walk_while_results_are_written(seeded: Ledger, sort: str, order: str) -> None:
+    """No duplicates and no gaps among the rows that existed when the walk started, with new
+    results (some scoring in the middle of the walk's range) recorded between every page."""
     await seeded.record_custody_tests(
         [{"agent_type": "guardian", "passed": i % 2 == 0, "score": i % 100} for i in range(60)]
     )
     before = {r.id for r in (await seeded.list_results(limit=1000)).items}
     assert len(before) == 60
-
-    async def write_more() -> None:
-        for i in range(15):
-            await seeded.update_custody_test_result("guardian", {"passed": True, "score": i})
-            await asyncio.sleep(0)
-
-    async def walk() -> list[uuid.UUID]:
-        seen, cursor = [], None
-        while True:
-            page = await seeded.list_results(agent="guardian", limit=7, cursor=cursor)
-            seen += [r.id for r in page.items]
-            cursor = page.next_cursor
-            await asyncio.sleep(0)
-            if cursor is None:
-                return seen
-
-    seen, _ = await asyncio.gather(walk(), write_more())
+    seen: list[uuid.UUID] = []
+    cursor, pages, written = None, 0, 0
+    while True:
+        page = await seeded.list_results(
+            agent="guardian", sort=sort, order=order, limit=7, cursor=cursor
+        )
+        seen += [r.id for r in page.items]
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+        # Between pages: a single result and a small batch, scores across the whole range.
+        await seeded.update_custody_test_result("guardian", {"passed": True, "score": 30})
+        await seeded.record_custody_tests(
+            [{"agent_type": "guardian", "passed": False, "score": s} for s in (5, 55, 95)]
+        )
+        written += 4
+    assert pages >= 9 and written >= 32
     assert len(seen) == len(set(seen)), "a result was returned twice"
     assert before <= set(seen), "a result that existed before the walk was skipped"
 
