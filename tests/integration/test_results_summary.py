@@ -142,3 +142,24 @@ async def test_bad_requests(recorded: Ledger, remote: Client, api: httpx.AsyncCl
     for params in ({"agent": "guardian", "group_by": "metadata."}, {"group_by": "tag"}):
         response = await api.get("/api/v1/results/summary", params=params)
         assert response.status_code == 422, response.text
+
+
+async def test_sync_client_against_a_real_server(seeded: Ledger) -> None:
+    from evalledger import SyncClient
+    from tests.integration.test_server_and_clients import running_server
+
+    key = await make_key(seeded, "write")
+    with (
+        running_server(seeded.settings.database_url) as base,
+        SyncClient(base, api_key=key) as client,
+    ):
+        client.record_custody_tests(
+            [
+                {"agent_type": "sandbox", "passed": i < 3, "score": 50 + i, "agent_version": v}
+                for i, v in enumerate(["v1", "v1", "v2", "v2"])
+            ]
+        )
+        page = client.list_results(agent="sandbox", agent_version="v2", sort="score")
+        assert [r.score for r in page.items] == [53.0, 52.0]
+        summary = client.summarize_results("sandbox")
+        assert [(g.key, g.count, g.passed) for g in summary.groups] == [("v1", 2, 2), ("v2", 2, 1)]
