@@ -101,7 +101,9 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
         ),
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
         CheckConstraint("xp_awarded >= 0", name="xp_awarded_nonnegative"),
-        Index("idx_custody_test_results_ai_type", "project_id", "ai_type", "created_at"),
+        # ``id`` last (migration 0007): one agent's keyset pages, ``(created_at, id)``, and
+        # its ``test_history`` are read straight off the index, ties included.
+        Index("idx_custody_test_results_ai_type", "project_id", "ai_type", "created_at", "id"),
         Index("idx_custody_test_results_test_type", "test_type"),
         # The results query (migration 0007): newest-first pages of a project, of one
         # agent's versions, and containment (``tags @> [...]``) on PostgreSQL.
@@ -112,6 +114,7 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
             "ai_type",
             "agent_version",
             "created_at",
+            "id",
         ),
         Index(
             "idx_custody_test_results_tags",

@@ -10,8 +10,10 @@ Flexible fields on ``custody_test_results`` so results can be found again and co
 this revision get the defaults (no tags, empty metadata and metrics, no version or usage).
 
 Plus the indexes of the results query: a project's newest results (``(project_id,
-created_at, id)``, the keyset order of ``GET /api/v1/results``), one agent's versions
-(``(project_id, ai_type, agent_version, created_at)``) and the tags (a GIN index with
+created_at, id)``, the keyset order of ``GET /api/v1/results``), one agent's results in that
+order (the existing ``idx_custody_test_results_ai_type`` gains ``id`` as its last column, so
+ties on ``created_at``, common in a batch, need no sort), one agent's versions
+(``(project_id, ai_type, agent_version, created_at, id)``) and the tags (a GIN index with
 ``jsonb_path_ops`` on PostgreSQL for ``tags @> '["a"]'``; a plain index on SQLite, which the
 model declares the same way so the two never drift).
 
@@ -56,13 +58,21 @@ def upgrade() -> None:
     op.add_column(TABLE, sa.Column("metrics", _json(), nullable=False, server_default=_empty("{}")))
     op.add_column(TABLE, sa.Column("input_tokens", sa.BigInteger(), nullable=True))
     op.add_column(TABLE, sa.Column("output_tokens", sa.BigInteger(), nullable=True))
+    # One agent's results in keyset order, ties by id included (was without id).
+    op.drop_index("idx_custody_test_results_ai_type", table_name=TABLE)
+    op.create_index(
+        "idx_custody_test_results_ai_type",
+        TABLE,
+        ["project_id", "ai_type", "created_at", "id"],
+        unique=False,
+    )
     op.create_index(
         "idx_custody_test_results_recent", TABLE, ["project_id", "created_at", "id"], unique=False
     )
     op.create_index(
         "idx_custody_test_results_agent_version",
         TABLE,
-        ["project_id", "ai_type", "agent_version", "created_at"],
+        ["project_id", "ai_type", "agent_version", "created_at", "id"],
         unique=False,
     )
     op.create_index(
@@ -82,5 +92,12 @@ def downgrade() -> None:
         "idx_custody_test_results_recent",
     ):
         op.drop_index(name, table_name=TABLE)
+    op.drop_index("idx_custody_test_results_ai_type", table_name=TABLE)
+    op.create_index(
+        "idx_custody_test_results_ai_type",
+        TABLE,
+        ["project_id", "ai_type", "created_at"],
+        unique=False,
+    )
     for column in ("output_tokens", "input_tokens", "metrics", "agent_version", "metadata", "tags"):
         op.execute(f'ALTER TABLE {TABLE} DROP COLUMN "{column}"')
