@@ -60,9 +60,19 @@ COLUMNS: tuple[str, ...] = (
     "threshold",
     "scenario",
     "ai_response",
+    "tags",
+    "metadata",
+    "agent_version",
+    "metrics",
+    "input_tokens",
+    "output_tokens",
     "created_at",
     "updated_at",
 )
+#: Shared (never mutated) empty values: the row encoder encodes a value it saw on the previous
+#: row once, so results without tags, metadata or metrics cost no JSON encoding each.
+_NO_TAGS: list[str] = []
+_NO_OBJECT: dict[str, Any] = {}
 _AGENT, _PASSED, _XP, _LEARNING, _TESTED_AT = (
     COLUMNS.index(c)
     for c in ("ai_type", "passed", "xp_awarded", "learning_score_awarded", "tested_at")
@@ -165,6 +175,12 @@ def _rows(
                 item.threshold,
                 item.scenario,
                 item.ai_response,
+                item.tags or _NO_TAGS,
+                item.metadata or _NO_OBJECT,
+                item.agent_version,
+                item.metrics or _NO_OBJECT,
+                item.input_tokens,
+                item.output_tokens,
                 now,
                 now,
             )

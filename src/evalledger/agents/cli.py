@@ -99,4 +99,7 @@ def create_agent(agent_type: str, project: str | None = ProjectOpt) -> None:
 
 
 def register(root: typer.Typer) -> None:
+    from evalledger.agents import results_cli
+
     root.add_typer(app, name="agents")
+    results_cli.register(root)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from evalledger.agents.results_schemas import ResultSort, ResultsSummary, SortOrder
 from evalledger.agents.schemas import (
     AgentMetricsEnvelope,
     AgentMetricsOut,
@@ -23,9 +25,12 @@ from evalledger.agents.schemas import (
     CustodyMetrics,
     CustodyMetricsEnvelope,
     CustodyTestIn,
+    CustodyTestOut,
     CustodyTestRecorded,
     LearningIn,
 )
+from evalledger.audit.client import query
+from evalledger.pagination import Page
 from evalledger.sdk.http import HttpBase
 from evalledger.sdk.recorder import Recorder
 
@@ -146,6 +151,61 @@ class AgentsClient(HttpBase):
             retry_safe=all(r.id is not None for r in body.results),
         )
         return BatchRecorded.model_validate(out)
+
+    async def list_results(
+        self,
+        *,
+        agent: str | None = None,
+        test_type: str | None = None,
+        category: str | None = None,
+        difficulty: str | None = None,
+        passed: bool | None = None,
+        min_score: float | None = None,
+        max_score: float | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        tag: str | Sequence[str] | None = None,
+        agent_version: str | None = None,
+        metadata: str | Sequence[str] | None = None,
+        sort: ResultSort = "time",
+        order: SortOrder = "desc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[CustodyTestOut]:
+        params = query(
+            agent=agent,
+            test_type=test_type,
+            category=category,
+            difficulty=difficulty,
+            passed=passed,
+            min_score=min_score,
+            max_score=max_score,
+            since=since,
+            until=until,
+            tag=[tag] if isinstance(tag, str) else (list(tag) if tag else None),
+            agent_version=agent_version,
+            metadata=[metadata]
+            if isinstance(metadata, str)
+            else (list(metadata) if metadata else None),
+            sort=sort,
+            order=order,
+            limit=limit,
+            cursor=cursor,
+        )
+        data = await self._request("GET", "/api/v1/results", params=params)
+        return Page[CustodyTestOut].model_validate(data)
+
+    async def summarize_results(
+        self,
+        agent: str,
+        *,
+        group_by: str = "agent_version",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ResultsSummary:
+        params = query(agent=agent, group_by=group_by, since=since, until=until)
+        data = await self._request("GET", "/api/v1/results/summary", params=params)
+        return ResultsSummary.model_validate(data)
 
     def recorder(self, batch_size: int = 1000) -> Recorder:
         return Recorder(self.record_custody_tests, batch_size)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from evalledger.agents import results_query, results_summary
 from evalledger.agents.batch import record_batch
 from evalledger.agents.grouping import GroupRegistry
+from evalledger.agents.repository import AgentRepository
+from evalledger.agents.results_schemas import (
+    ResultSort,
+    ResultsSummary,
+    SortOrder,
+    check_group_by,
+    check_listing,
+    result_filter,
+)
 from evalledger.agents.schemas import (
     AgentMetricsOut,
     AgentMetricsUpdate,
@@ -19,11 +30,13 @@ from evalledger.agents.schemas import (
     BulkUpdated,
     CustodyMetrics,
     CustodyTestIn,
+    CustodyTestOut,
     CustodyTestRecorded,
     LearningIn,
 )
 from evalledger.agents.service import AgentMetricsService
 from evalledger.db.engine import PerDatabase
+from evalledger.pagination import Page
 from evalledger.runtime import gc_paused
 from evalledger.sdk.base import LedgerBase
 from evalledger.sdk.recorder import Recorder
@@ -156,6 +169,68 @@ class AgentsFacade(LedgerBase):
             body = BatchIn.model_validate({"results": list(results)})
         async with self._write() as uow:
             return await record_batch(uow, body.results)
+
+    async def list_results(
+        self,
+        *,
+        agent: str | None = None,
+        test_type: str | None = None,
+        category: str | None = None,
+        difficulty: str | None = None,
+        passed: bool | None = None,
+        min_score: float | None = None,
+        max_score: float | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        tag: str | Sequence[str] | None = None,
+        agent_version: str | None = None,
+        metadata: str | Sequence[str] | None = None,
+        sort: ResultSort = "time",
+        order: SortOrder = "desc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[CustodyTestOut]:
+        """One page of results, newest first (or by score); every filter given must hold.
+
+        ``tag``: results carrying all these tags; ``metadata``: ``"key=value"`` conditions
+        (values compared as text); ``until`` is exclusive. Pass ``next_cursor`` back as
+        ``cursor`` for the next page (with the same filters and ordering).
+        """
+        where = result_filter(
+            agent=agent,
+            test_type=test_type,
+            category=category,
+            difficulty=difficulty,
+            passed=passed,
+            min_score=min_score,
+            max_score=max_score,
+            since=since,
+            until=until,
+            tag=tag,
+            agent_version=agent_version,
+            metadata=metadata,
+        )
+        check_listing(sort, order, limit)
+        async with self._read() as uow:
+            return await results_query.list_results(
+                uow, where, sort=sort, order=order, limit=limit, cursor=cursor
+            )
+
+    async def summarize_results(
+        self,
+        agent: str,
+        *,
+        group_by: str = "agent_version",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ResultsSummary:
+        """An agent's results grouped by ``agent_version``, ``tag``, ``category`` or
+        ``metadata.KEY``: count, pass rate (Wilson 95%) and mean score (95%) per group."""
+        where = result_filter(agent=agent, since=since, until=until)
+        check_group_by(group_by)
+        async with self._read() as uow:
+            await AgentRepository(uow).get(agent)  # 404 for an unknown agent
+            return await results_summary.summarize(uow, where, group_by)
 
     def recorder(self, batch_size: int = 1000) -> Recorder:
         """``async with ledger.recorder() as rec: await rec.record("guardian", passed=True,

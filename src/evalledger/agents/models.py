@@ -7,6 +7,10 @@ results table. The API's ``test_history`` is read from ``custody_test_results`` 
 ``epoch`` counts resets: a reset zeroes an agent's counters and bumps its epoch, results keep
 the epoch they were counted in, so counters always equal the sum of the current epoch's
 results (what ``evalledger verify`` checks) while no result is ever deleted.
+
+A result's flexible fields (``tags``, ``metadata``, ``agent_version``, ``metrics``, token
+usage; migration 0007) are what the results query filters and the comparison groups by
+(:mod:`evalledger.agents.results_query`); the derived agent metrics ignore them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -96,8 +101,27 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
         ),
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
         CheckConstraint("xp_awarded >= 0", name="xp_awarded_nonnegative"),
-        Index("idx_custody_test_results_ai_type", "project_id", "ai_type", "created_at"),
+        # ``id`` last (migration 0007): one agent's keyset pages, ``(created_at, id)``, and
+        # its ``test_history`` are read straight off the index, ties included.
+        Index("idx_custody_test_results_ai_type", "project_id", "ai_type", "created_at", "id"),
         Index("idx_custody_test_results_test_type", "test_type"),
+        # The results query (migration 0007): newest-first pages of a project, of one
+        # agent's versions, and containment (``tags @> [...]``) on PostgreSQL.
+        Index("idx_custody_test_results_recent", "project_id", "created_at", "id"),
+        Index(
+            "idx_custody_test_results_agent_version",
+            "project_id",
+            "ai_type",
+            "agent_version",
+            "created_at",
+            "id",
+        ),
+        Index(
+            "idx_custody_test_results_tags",
+            "tags",
+            postgresql_using="gin",
+            postgresql_ops={"tags": "jsonb_path_ops"},
+        ),
     )
 
     ai_type: Mapped[str] = mapped_column(String(50), nullable=False)
@@ -119,3 +143,12 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     scenario: Mapped[str | None] = mapped_column(Text, nullable=True)
     ai_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Flexible fields (migration 0007): what produced the result and what else was measured.
+    tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONType, nullable=False, default=dict
+    )
+    agent_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    metrics: Mapped[dict[str, float]] = mapped_column(JSONType, nullable=False, default=dict)
+    input_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

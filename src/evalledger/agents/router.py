@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from evalledger.agents.results_router import router as results_router
 from evalledger.agents.schemas import (
     AgentMetricsEnvelope,
     AgentMetricsUpdate,
@@ -118,3 +119,4 @@ async def record_batch(body: BatchIn, ledger: Writer) -> BatchRecorded:
 router = APIRouter()
 router.include_router(metrics_router)
 router.include_router(v1_router)
+router.include_router(results_router)

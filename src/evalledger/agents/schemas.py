@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from evalledger.agents.progression import DIFFICULTY_LADDER
+from evalledger.agents.result_fields import AgentVersion, Metadata, Metrics, Tags, TokenCount
 from evalledger.api.types import RequestModel
 
 AGENT_TYPE_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -63,7 +64,15 @@ class StrictModel(RequestModel):
 
 #: The fields of :class:`CustodyTestIn` that take numbers (and so refuse ``true``/``false``,
 #: as :class:`~evalledger.api.types.RequestModel` checks for every number field).
-CUSTODY_NUMBER_FIELDS = ("score", "duration", "xp_awarded", "learning_score_awarded", "threshold")
+CUSTODY_NUMBER_FIELDS = (
+    "score",
+    "duration",
+    "xp_awarded",
+    "learning_score_awarded",
+    "threshold",
+    "input_tokens",
+    "output_tokens",
+)
 
 
 class CustodyTestIn(StrictModel):
@@ -92,6 +101,18 @@ class CustodyTestIn(StrictModel):
     threshold: float | None = Field(None, allow_inf_nan=False)
     scenario: str | None = Field(None, max_length=100_000)
     ai_response: str | None = Field(None, max_length=1_000_000)
+    tags: Tags = Field(default_factory=list, description="short labels to find results by")
+    metadata: Metadata = Field(
+        default_factory=dict, description="free-form JSON object (filter with metadata=key=value)"
+    )
+    agent_version: AgentVersion | None = Field(
+        None, description="the version of the agent, model or prompt that produced the result"
+    )
+    metrics: Metrics = Field(
+        default_factory=dict, description='named extra numbers, e.g. {"latency_ms": 812}'
+    )
+    input_tokens: TokenCount | None = None
+    output_tokens: TokenCount | None = None
 
 
 class CustodyTestOut(BaseModel):
@@ -115,6 +136,12 @@ class CustodyTestOut(BaseModel):
     threshold: float | None = None
     scenario: str | None = None
     ai_response: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    agent_version: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
     created_at: datetime
 
 

@@ -260,6 +260,12 @@ class AgentMetricsService:
             "threshold": result.threshold,
             "scenario": result.scenario,
             "ai_response": result.ai_response,
+            "tags": result.tags,
+            "metadata": result.metadata,
+            "agent_version": result.agent_version,
+            "metrics": result.metrics,
+            "input_tokens": result.input_tokens,
+            "output_tokens": result.output_tokens,
             "created_at": now,
             "updated_at": now,
         }

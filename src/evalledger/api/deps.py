@@ -7,7 +7,8 @@ project, so a route cannot forget tenancy.
 
 from __future__ import annotations
 
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
@@ -23,24 +24,40 @@ _RANK = {"read": 0, "write": 1, "admin": 2}
 READ_CONSISTENCY_HEADER = "x-read-consistency"
 
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+def _is_list(annotation: Any) -> bool:
+    """Whether a parameter's annotation is a list (``list[str] | None`` included)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_list(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_is_list(a) for a in get_args(annotation))
+    return origin in (list, set, tuple, frozenset)
 
 
-def _query_aliases(dependant: Dependant) -> set[str]:
+_QUERY_NAMES: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _query_aliases(dependant: Dependant) -> tuple[set[str], set[str]]:
+    """``(every query parameter, those declared as lists and so repeatable)``."""
     names = {param.alias for param in dependant.query_params}
+    repeatable = {
+        param.alias for param in dependant.query_params if _is_list(param.field_info.annotation)
+    }
     for sub in dependant.dependencies:
-        names |= _query_aliases(sub)
-    return names
+        more, more_repeatable = _query_aliases(sub)
+        names |= more
+        repeatable |= more_repeatable
+    return names, repeatable
 
 
-def _declared_query(route: object) -> frozenset[str]:
+def _declared_query(route: object) -> tuple[frozenset[str], frozenset[str]]:
     key = id(route)
-    names = _QUERY_NAMES.get(key)
-    if names is None:
+    found = _QUERY_NAMES.get(key)
+    if found is None:
         dependant = getattr(route, "dependant", None)
-        names = frozenset(_query_aliases(dependant)) if dependant is not None else frozenset()
-        _QUERY_NAMES[key] = names
-    return names
+        names, repeatable = _query_aliases(dependant) if dependant is not None else (set(), set())
+        found = _QUERY_NAMES[key] = (frozenset(names), frozenset(repeatable))
+    return found
 
 
 async def strict_query(request: Request) -> None:
@@ -48,12 +65,13 @@ async def strict_query(request: Request) -> None:
 
     FastAPI would silently ignore ``?limt=5`` (a typo) or keep only the last of
     ``?type=a&type=b``; both are 422s naming the parameter, so a client never mistakes an
-    ignored filter for an applied one. Installed on every route by the app factory.
+    ignored filter for an applied one. A parameter declared as a list (``?tag=a&tag=b``) may
+    repeat. Installed on every route by the app factory.
     """
     route = request.scope.get("route")
     if route is None:
         return
-    declared = _declared_query(route)
+    declared, repeatable = _declared_query(route)
     seen: set[str] = set()
     for name, value in request.path_params.items():
         if "\x00" in str(value):
@@ -68,7 +86,7 @@ async def strict_query(request: Request) -> None:
             raise ValidationFailed(
                 f"unknown query parameter {name[:50]!r} (allowed: {allowed})", field=name[:50]
             )
-        if name in seen:
+        if name in seen and name not in repeatable:
             raise ValidationFailed(f"query parameter {name!r} given more than once", field=name)
         seen.add(name)
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "keys": LazyCommand("evalledger.cli.keys", "API keys (stored only as hashes)."),
     "projects": LazyCommand("evalledger.cli.keys", "Projects (tenants)."),
     "agents": LazyCommand("evalledger.agents.cli", "Agents and their metrics."),
+    "results": LazyCommand("evalledger.agents.cli", "Find, filter and compare recorded results."),
     "events": LazyCommand(
         "evalledger.competitions.cli", "Multi-agent events (Olympics and the like)."
     ),

@@ -6,10 +6,11 @@ Business code calls these helpers; it never branches on the dialect itself.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, any_, bindparam, func, select
+from sqlalchemy import String, Table, and_, any_, bindparam, case, cast, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -29,6 +30,54 @@ def day_text(dialect_name: str, column: Any) -> Any:
     if dialect_name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
     return func.substr(column, 1, 10)  # SQLite stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]"
+
+
+def json_array_contains_all(dialect_name: str, column: Any, values: Sequence[str]) -> Any:
+    """``column`` (a JSON list of strings) holds every one of ``values``.
+
+    PostgreSQL: one ``@>`` containment (served by a GIN index on the column); SQLite: one
+    ``EXISTS`` over ``json_each`` per value.
+    """
+    if dialect_name == "postgresql":
+        wanted = cast(literal(json.dumps(list(values))), postgresql.JSONB)
+        return column.op("@>")(wanted)
+    conditions = []
+    for value in values:
+        items = func.json_each(column).table_valued("value")
+        conditions.append(
+            select(literal(1)).select_from(items).where(items.c.value == value).exists()
+        )
+    return and_(*conditions)
+
+
+def json_array_items(dialect_name: str, column: Any) -> Any:
+    """A table-valued function with one row per item of ``column`` (a JSON list), as ``value``
+    (text), to join implicitly after the column's table: ``FROM t, <this>``."""
+    name = "jsonb_array_elements_text" if dialect_name == "postgresql" else "json_each"
+    return getattr(func, name)(column).table_valued("value", joins_implicitly=True)
+
+
+def json_array_length(dialect_name: str, column: Any) -> Any:
+    """The number of items of ``column`` (a JSON list)."""
+    name = "jsonb_array_length" if dialect_name == "postgresql" else "json_array_length"
+    return getattr(func, name)(column)
+
+
+def json_text_field(dialect_name: str, column: Any, key: str) -> Any:
+    """The value under ``key`` of a JSON object column as text, spelled alike on both backends.
+
+    Numbers read as their JSON text (``812``, ``0.5``), booleans as ``true``/``false``,
+    strings as themselves, a missing key as NULL. ``key`` is bound, never spliced into SQL.
+    """
+    if dialect_name == "postgresql":
+        return column.op("->>", return_type=String())(literal(key))
+    path = literal(f'$."{key}"')
+    kind = func.json_type(column, path)
+    return case(
+        (kind == "true", literal("true")),
+        (kind == "false", literal("false")),
+        else_=cast(func.json_extract(column, path), String()),
+    )
 
 
 async def analyze(connection: Any, tables: Sequence[Table]) -> None:

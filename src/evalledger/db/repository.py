@@ -48,16 +48,35 @@ class Range:
     high: Any = None
 
 
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+def encode_cursor(created_at: datetime, row_id: uuid.UUID, *lead: float) -> str:
+    """The opaque cursor after the row ``(created_at, row_id)``.
+
+    ``lead`` are the values of sort columns that come before ``created_at`` in the order (the
+    score, in results sorted by score); :func:`decode_keyed_cursor` reads them back.
+    """
+    raw = json.dumps([created_at.isoformat(), str(row_id), *lead]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    _, at, row_id = decode_keyed_cursor(cursor, 0)
+    return at, row_id
+
+
+def decode_keyed_cursor(cursor: str, leads: int) -> tuple[list[float], datetime, uuid.UUID]:
+    """``(lead values, created_at, id)`` of a cursor with ``leads`` leading sort values.
+
+    A cursor of another ordering (more or fewer leading values) is refused like a malformed
+    one, so a cursor is only ever read in the order that wrote it.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(stamp), uuid.UUID(row_id)
+        stamp, row_id, *lead = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if len(lead) != leads or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in lead
+        ):
+            raise ValueError("cursor of another ordering")
+        return [float(v) for v in lead], datetime.fromisoformat(stamp), uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ValidationFailed(
             "cursor is malformed; pass back a next_cursor", field="cursor"
@@ -97,14 +116,25 @@ async def id_owners(
 
 
 def past_key(
-    created: Any, ident: Any, at: datetime, row_id: Any, *, descending: bool
+    created: Any,
+    ident: Any,
+    at: datetime,
+    row_id: Any,
+    *,
+    descending: bool,
+    lead: Sequence[tuple[Any, Any]] = (),
 ) -> ColumnElement[bool]:
     """Rows strictly after ``(at, row_id)`` in ``(created_at, id)`` order, as one row-value
     comparison: ``(created_at, id) > (:at, :id)``. Unlike the equivalent ``OR`` of two
     conditions, both PostgreSQL and SQLite turn it into an index range scan, so every page of
-    a keyset walk costs the same."""
-    key = tuple_(created, ident)
-    bound = tuple_(literal(at, created.type), literal(row_id, ident.type))
+    a keyset walk costs the same. ``lead`` are ``(column, value)`` pairs of sort columns that
+    come first (``(score, created_at, id) < (:score, :at, :id)``)."""
+    key = tuple_(*(c for c, _ in lead), created, ident)
+    bound = tuple_(
+        *(literal(v, c.type) for c, v in lead),
+        literal(at, created.type),
+        literal(row_id, ident.type),
+    )
     return key < bound if descending else key > bound
 
 

@@ -1,0 +1,1 @@
+"""Pure statistics shared by the domains (no database, no I/O)."""
