@@ -16,7 +16,6 @@ import gzip
 import json
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +31,8 @@ from evalledger.ops.schema_at import shapes_at
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import adrop_pg_database
 from tests.integration.test_backup_restore import fresh_database
-from tests.integration.test_server_and_clients import _env
+from tests.support.cli import run_cli
 from tests.support.populate import populate
-
-
-async def _cli(url: str, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "evalledger.cli.main",
-        *args,
-        env=_env(EVALLEDGER_DATABASE_URL=url, COLUMNS="80"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def _digests_at(db: Database, revision: str) -> dict[str, Any]:
@@ -65,7 +49,7 @@ async def test_backup_of_an_older_schema_and_its_restore(backend: str, tmp_path:
         async with old.write_engine.begin() as conn:
             await conn.execute(text("UPDATE projects SET name = 'kept-through-the-upgrade'"))
         folder = tmp_path / "backups"
-        code, out, err = await _cli(
+        code, out, err = await run_cli(
             old.settings.database_url, "backup", "create", "--dir", str(folder)
         )
         assert code == 0, out + err
@@ -199,23 +183,23 @@ async def test_cli_one_word_for_the_folder_full_names_and_json(
 ) -> None:
     url = populated.settings.database_url
     folder = tmp_path / "a-rather-long-folder-name-for-backups"
-    code, out, err = await _cli(url, "backup", "create", "--dir", str(folder))
+    code, out, err = await run_cli(url, "backup", "create", "--dir", str(folder))
     assert code == 0, out + err
-    code, out, err = await _cli(url, "backup", "create", "--output", str(folder))
+    code, out, err = await run_cli(url, "backup", "create", "--output", str(folder))
     assert code == 0, out + err  # the old spelling still works
     names = sorted(p.name for p in folder.iterdir() if p.suffix == ".zip")
     assert len(names) == 2
 
     for flag in ("--dir", "--output"):
-        code, out, err = await _cli(url, "backup", "list", flag, str(folder))
+        code, out, err = await run_cli(url, "backup", "list", flag, str(folder))
         assert code == 0, out + err
         for name in names:
             assert name in out.split(), f"{name} is cut short at 80 columns:\n{out}"
-    code, out, _ = await _cli(url, "backup", "list", "--dir", str(folder), "--json")
+    code, out, _ = await run_cli(url, "backup", "list", "--dir", str(folder), "--json")
     listed = json.loads(out)
     assert sorted(item["name"] for item in listed) == names
     assert all(item["format"] == "logical" and item["rows"] > 0 for item in listed)
 
     for command in ("create", "list"):
-        code, out, _ = await _cli(url, "backup", command, "--help")
+        code, out, _ = await run_cli(url, "backup", command, "--help")
         assert "--dir" in out and "--output" not in out

@@ -8,10 +8,8 @@ database must hash to exactly what it hashed to before: row for row, on both bac
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import sys
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -28,7 +26,7 @@ from evalledger.ops.canonical import table_digests
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import adrop_pg_database
 from tests.integration.test_backup_restore import fresh_database
-from tests.integration.test_server_and_clients import _env
+from tests.support.cli import run_cli
 from tests.support.populate import populate
 
 
@@ -201,28 +199,13 @@ async def test_a_refused_archive_leaves_an_empty_target_without_a_schema(
             await adrop_pg_database(name)
 
 
-async def _cli(url: str, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "evalledger.cli.main",
-        *args,
-        env=_env(EVALLEDGER_DATABASE_URL=url, COLUMNS="80"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def test_cli_refuses_with_one_line_and_exit_1(populated: Ledger, tmp_path: Path) -> None:
     good = await backup.create(populated.db, tmp_path / "backups")
     before = await digests(populated.db)
     url = populated.settings.database_url
     for case in ("empty-manifest", "no-tables", "extra-table", "flipped-byte", "truncated"):
         archive, words = refused_archives(good, tmp_path)[case]
-        code, out, err = await _cli(url, "backup", "restore", str(archive), "--force")
+        code, out, err = await run_cli(url, "backup", "restore", str(archive), "--force")
         assert code == 1, f"{case}: exit {code}\n{out}{err}"
         assert "Traceback" not in err and "verified" not in out, f"{case}: {out}{err}"
         lines = [line for line in err.splitlines() if line.strip()]

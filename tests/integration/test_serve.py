@@ -97,6 +97,18 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _init_database(clone: Path, env: dict[str, str]) -> None:
+    """``evalledger init`` in ``clone`` with ``env`` (its EVALLEDGER_DATABASE_URL)."""
+    subprocess.run(
+        [sys.executable, "-m", "evalledger.cli.main", "init"],
+        cwd=clone,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 def test_make_serve_on_a_fresh_clone_is_healthy_on_the_chosen_port(fresh_clone: Path) -> None:
     port = free_port()
     cmd = [
@@ -126,14 +138,7 @@ def test_make_serve_on_a_fresh_clone_is_healthy_on_the_chosen_port(fresh_clone: 
 def test_serve_takes_the_port_from_the_environment(fresh_clone: Path) -> None:
     port = free_port()
     env = _clean_env(EVALLEDGER_PORT=str(port), EVALLEDGER_DATABASE_URL="sqlite:///./x.db")
-    subprocess.run(
-        [sys.executable, "-m", "evalledger.cli.main", "init"],
-        cwd=fresh_clone,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    _init_database(fresh_clone, env)
     cmd = [sys.executable, "-m", "evalledger.cli.main", "serve", "--no-auth"]
     with _process(cmd, fresh_clone, env) as proc:
         _wait_for_line(proc, SERVING.format(port=port), timeout=60)
@@ -142,14 +147,7 @@ def test_serve_takes_the_port_from_the_environment(fresh_clone: Path) -> None:
 
 def test_a_port_in_use_is_one_line_and_exit_code_2(fresh_clone: Path) -> None:
     env = _clean_env(EVALLEDGER_DATABASE_URL="sqlite:///./x.db", EVALLEDGER_LOG_LEVEL="info")
-    subprocess.run(
-        [sys.executable, "-m", "evalledger.cli.main", "init"],
-        cwd=fresh_clone,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    _init_database(fresh_clone, env)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -172,14 +170,7 @@ def test_a_port_in_use_is_one_line_and_exit_code_2(fresh_clone: Path) -> None:
 def test_serve_with_workers_shares_the_bound_socket(fresh_clone: Path) -> None:
     port = free_port()
     env = _clean_env(EVALLEDGER_DATABASE_URL="sqlite:///./x.db")
-    subprocess.run(
-        [sys.executable, "-m", "evalledger.cli.main", "init"],
-        cwd=fresh_clone,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    _init_database(fresh_clone, env)
     cmd = [sys.executable, "-m", "evalledger.cli.main", "serve", "--no-auth", "--port", str(port)]
     with _process([*cmd, "--workers", "2"], fresh_clone, env) as proc:
         _wait_for_line(proc, SERVING.format(port=port), timeout=60)

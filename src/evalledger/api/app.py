@@ -16,9 +16,10 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import Depends, FastAPI
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from evalledger._version import __version__
+from evalledger.api.asgi import HttpMiddleware
 from evalledger.api.deps import strict_query
 from evalledger.api.docs import install_docs
 from evalledger.api.errors import install_error_handlers
@@ -42,20 +43,10 @@ ROUTERS = [
 ]
 
 
-class RequestContext:
-    """Request id, metrics and the access log line, as plain ASGI middleware.
+class RequestContext(HttpMiddleware):
+    """Request id, metrics and the access log line (plain ASGI: see :mod:`evalledger.api.asgi`)."""
 
-    (Starlette's ``BaseHTTPMiddleware`` runs the app in a separate task with memory streams
-    between them; on the single-result hot path that cost more than the database work.)
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id")
         request_id = (incoming.decode("latin-1") if incoming else uuid.uuid4().hex)[:64]
         structlog.contextvars.bind_contextvars(request_id=request_id)

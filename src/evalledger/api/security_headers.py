@@ -13,7 +13,9 @@ script-blocking part (``frame-ancestors`` still applies).
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from evalledger.api.asgi import HttpMiddleware
 
 #: No script at all (``script-src`` falls back to ``default-src 'none'``), no inline style.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -46,16 +48,10 @@ def policy_for(path: str) -> str:
     return CONTENT_SECURITY_POLICY
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Add :data:`HEADERS` and the path's content policy, unless a route set its own."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         policy = policy_for(scope["path"])
 
         async def send_with_headers(message: Message) -> None:

@@ -9,11 +9,12 @@ from rich.table import Table
 
 from evalledger.cli.common import console, run, settings_or_exit
 from evalledger.cli.lazy import lazy_module
-from evalledger.cli.listing import id_column, print_json, print_table
+from evalledger.cli.listing import id_column, print_json, print_listing, print_table
 from evalledger.cli.options import JsonOpt, ProjectOpt
 
 if TYPE_CHECKING:
     from evalledger.tenancy import service as tenancy
+    from evalledger.tenancy.service import KeyInfo
 else:
     tenancy = lazy_module("evalledger.tenancy.service")
 
@@ -66,9 +67,10 @@ def create_key(
 def list_keys(as_json: bool = JsonOpt) -> None:
     """List keys (never their secrets)."""
     keys = run(lambda: _in_uow(tenancy.list_keys, write=False))
-    if as_json:
-        print_json(keys)
-        return
+    print_listing(keys, _keys_table, as_json=as_json)
+
+
+def _keys_table(keys: list[KeyInfo]) -> Table:
     table = Table(
         id_column("id"),
         id_column("prefix"),
@@ -88,7 +90,7 @@ def list_keys(as_json: bool = JsonOpt) -> None:
             k.created_at.isoformat(timespec="seconds"),
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-",
         )
-    print_table(table)
+    return table
 
 
 @keys_app.command("revoke")

@@ -9,8 +9,8 @@ table that cannot fit without cutting one is printed wider than the terminal ins
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from evalledger.cli.common import console as default_console
+from evalledger.cli.common import run, with_ledger
+
+T = TypeVar("T")
 
 #: Wide enough for any table; only used to measure a table's natural width.
 _UNBOUNDED = 100_000
@@ -93,3 +96,29 @@ def print_json(value: Any) -> None:
 def _scalar(value: Any) -> str:
     """Datetimes as ISO 8601 (as the API writes them), UUIDs and the rest as text."""
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def print_listing(value: T, table: Callable[[T], Table], *, as_json: bool) -> None:
+    """``value`` as JSON with ``--json``, else as the table that ``table`` builds from it."""
+    if as_json:
+        print_json(value)
+    else:
+        print_table(table(value))
+
+
+def print_page(
+    fetch: Callable[[Any], Awaitable[Any]],
+    table: Callable[[Sequence[Any]], Table],
+    *,
+    project: str | None,
+    as_json: bool,
+) -> None:
+    """One page of a paged listing: ``fetch(ledger)`` reads it from the project's ledger.
+
+    With ``--json`` the page as the API returns it (``next_cursor`` included); else the
+    table of its items, then the next page's cursor.
+    """
+    page = run(lambda: with_ledger(fetch, project=project))
+    print_listing(page, lambda p: table(p.items), as_json=as_json)
+    if not as_json:
+        print_next_cursor(page.next_cursor)

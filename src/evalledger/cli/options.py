@@ -75,26 +75,25 @@ def _or_exit(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def when_option(name: str, *, end: bool, help: str, hidden: bool = False) -> Any:
     """A ``datetime`` range bound (see :func:`bound`)."""
-    edge = "last instant" if end else "start"
-    return typer.Option(
-        None,
-        name,
-        metavar="WHEN",
-        hidden=hidden,
-        parser=_or_exit(name, lambda text: bound(parse_when(text), end=end)),
-        help=f"{help}; {WHEN_HELP}; a date means its {edge} (UTC)",
-    )
+    return _when(name, end=end, help=help, hidden=hidden, value=lambda when: bound(when, end=end))
 
 
 def when_text_option(name: str, *, end: bool, help: str, hidden: bool = False) -> Any:
     """Like :func:`when_option`, checked the same way but passed on as ISO text, so a service
     that takes a whole day for a date (and writes the date into a file header) keeps it."""
+    return _when(name, end=end, help=help, hidden=hidden, value=lambda when: when.isoformat())
+
+
+def _when(
+    name: str, *, end: bool, help: str, hidden: bool, value: Callable[[date | datetime], Any]
+) -> Any:
+    """The one declaration of a date/time option: parsed by :func:`parse_when`, then ``value``."""
     edge = "last instant" if end else "start"
     return typer.Option(
         None,
         name,
         metavar="WHEN",
         hidden=hidden,
-        parser=_or_exit(name, lambda text: parse_when(text).isoformat()),
+        parser=_or_exit(name, lambda text: value(parse_when(text))),
         help=f"{help}; {WHEN_HELP}; a date means its {edge} (UTC)",
     )

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Column, Table
 
 from evalledger.cli.common import console, fail, run, with_ledger
-from evalledger.cli.listing import id_column, print_json, print_next_cursor, print_table
+from evalledger.cli.listing import id_column, print_json, print_page, print_table
 from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option, when_option
+
+if TYPE_CHECKING:  # a pydantic model: not imported at start-up
+    from evalledger.competitions.schemas import EventOut
 
 app = typer.Typer(help="Multi-agent events (Olympics and the like).", no_args_is_help=True)
 
@@ -28,22 +33,22 @@ def list_events(
     as_json: bool = JsonOpt,
 ) -> None:
     """Events, newest first, with participants and winners (`events show` for scores)."""
-    page = run(
-        lambda: with_ledger(
-            lambda ledger: ledger.list_events(
-                event_type=event_type,
-                participant=participant,
-                start=start,
-                end=end,
-                limit=limit,
-                cursor=cursor,
-            ),
-            project=project,
-        )
+    print_page(
+        lambda ledger: ledger.list_events(
+            event_type=event_type,
+            participant=participant,
+            start=start,
+            end=end,
+            limit=limit,
+            cursor=cursor,
+        ),
+        _events_table,
+        project=project,
+        as_json=as_json,
     )
-    if as_json:
-        print_json(page)
-        return
+
+
+def _events_table(events: Sequence[EventOut]) -> Table:
     table = Table(
         id_column("id"),
         Column("when (UTC)", no_wrap=True),
@@ -51,7 +56,7 @@ def list_events(
         "participants",
         "winners",
     )
-    for e in page.items:
+    for e in events:
         table.add_row(
             str(e.id),
             e.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -59,8 +64,7 @@ def list_events(
             ", ".join(e.participants),
             ", ".join(e.winners),
         )
-    print_table(table)
-    print_next_cursor(page.next_cursor)
+    return table
 
 
 @app.command("show")

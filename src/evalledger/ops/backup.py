@@ -174,13 +174,19 @@ def _publish_with_manifest(temporary: Path, final: Path, manifest: dict[str, Any
     return final
 
 
-async def _pg_dump(db: Database, output_dir: Path, fmt: str) -> Path:
-    """``pg_dump`` of exactly the snapshot the manifest's checksums are computed in."""
-    suffix = PG_NATIVE_SUFFIX if fmt == "native" else SQL_SUFFIX
+def _destination(output_dir: Path, suffix: str, *, scratch_files: int) -> tuple[Path, list[Path]]:
+    """A new backup's final name and its scratch files beside it (``output_dir`` is created);
+    a storage failure names the backup file."""
     final = output_dir / unique_name(PREFIX, suffix)
     with storage_errors(str(final)):
         output_dir.mkdir(parents=True, exist_ok=True)
-        temporary = temporary_beside(final)
+        return final, [temporary_beside(final) for _ in range(scratch_files)]
+
+
+async def _pg_dump(db: Database, output_dir: Path, fmt: str) -> Path:
+    """``pg_dump`` of exactly the snapshot the manifest's checksums are computed in."""
+    suffix = PG_NATIVE_SUFFIX if fmt == "native" else SQL_SUFFIX
+    final, (temporary,) = _destination(output_dir, suffix, scratch_files=1)
     try:
         async with snapshot(db) as conn:
             exported = (await conn.execute(text("SELECT pg_export_snapshot()"))).scalar_one()
@@ -205,11 +211,7 @@ async def _pg_dump(db: Database, output_dir: Path, fmt: str) -> Path:
 async def _sqlite_dump(db: Database, output_dir: Path, fmt: str) -> Path:
     """A consistent copy (online backup API), checksummed, then compressed or written as SQL."""
     suffix = SQLITE_NATIVE_SUFFIX if fmt == "native" else SQL_SUFFIX
-    final = output_dir / unique_name(PREFIX, suffix)
-    with storage_errors(str(final)):
-        output_dir.mkdir(parents=True, exist_ok=True)
-        copy = temporary_beside(final)
-        temporary = temporary_beside(final)
+    final, (copy, temporary) = _destination(output_dir, suffix, scratch_files=2)
     try:
         with storage_errors(str(final)):
             await asyncio.to_thread(_sqlite_online_backup, sqlite_path(db), copy)

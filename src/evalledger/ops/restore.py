@@ -179,10 +179,11 @@ async def restore(
         migrate_first = needs_migration(manifest["schema_revision"], target, force=force)
         await asyncio.to_thread(verify_archive, path, manifest, shapes)
         await _restore_logical(db, path, manifest, shapes, migrate_first, result, progress)
-    elif fmt == "sqlite_native":
-        await _restore_sqlite_native(db, path, manifest, shapes, force, result)
     else:
-        await _restore_pg_native(db, path, manifest, shapes, force, result)
+        # A native dump is one opaque file: its checksum is the first check either way.
+        _check_file_checksum(path, manifest)
+        native = _restore_sqlite_native if fmt == "sqlite_native" else _restore_pg_native
+        await native(db, path, manifest, shapes, force, result)
     return result
 
 
@@ -443,8 +444,9 @@ async def _restore_sqlite_native(
     force: bool,
     result: RestoreResult,
 ) -> None:
-    """Unpack beside the target, verify and upgrade the copy, then swap it in atomically."""
-    _check_file_checksum(path, manifest)
+    """Unpack beside the target, verify and upgrade the copy, then swap it in atomically.
+
+    The file's own checksum has been checked (in :func:`restore`)."""
     if (await inspect_target(db)).rows and not force:
         raise ConflictError(
             "the target database is not empty: pass --force to replace its contents"
@@ -525,8 +527,8 @@ async def _restore_pg_native(
     force: bool,
     result: RestoreResult,
 ) -> None:
-    """pg_restore in one transaction, after the dump's own checksum and table of contents."""
-    _check_file_checksum(path, manifest)
+    """pg_restore in one transaction, after the dump's table of contents (its checksum has
+    been checked in :func:`restore`)."""
     try:
         await _run_tool("pg_restore", "--list", str(path))
     except ValidationFailed as exc:

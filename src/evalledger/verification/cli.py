@@ -4,14 +4,20 @@ checkpoints list``: read-only views of the verification domain."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from evalledger.cli.common import console, run, with_ledger
-from evalledger.cli.listing import id_column, print_json, print_next_cursor, print_table
+from evalledger.cli.listing import id_column, print_json, print_page, print_table
 from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option, when_option
+
+if TYPE_CHECKING:  # pydantic models: not imported at start-up
+    from evalledger.verification.ops_schemas import CheckpointOut
+    from evalledger.verification.schemas import ClaimOut
 
 claims_app = typer.Typer(help="Claims and their verifications.", no_args_is_help=True)
 consensus_app = typer.Typer(help="Consensus decisions on claims.", no_args_is_help=True)
@@ -30,26 +36,26 @@ def list_claims(
     as_json: bool = JsonOpt,
 ) -> None:
     """The newest claims."""
-    page = run(
-        lambda: with_ledger(
-            lambda ledger: ledger.list_claims(
-                claim_type=claim_type,
-                source=source,
-                since=start,
-                until=end,
-                limit=limit,
-                cursor=cursor,
-            ),
-            project=project,
-        )
+    print_page(
+        lambda ledger: ledger.list_claims(
+            claim_type=claim_type,
+            source=source,
+            since=start,
+            until=end,
+            limit=limit,
+            cursor=cursor,
+        ),
+        _claims_table,
+        project=project,
+        as_json=as_json,
     )
-    if as_json:
-        print_json(page)
-        return
+
+
+def _claims_table(claims: Sequence[ClaimOut]) -> Table:
     table = Table(
         id_column("external id"), id_column("type"), id_column("source"), "created", "content"
     )
-    for c in page.items:
+    for c in claims:
         table.add_row(
             c.external_id,
             c.claim_type or "",
@@ -57,8 +63,7 @@ def list_claims(
             c.created_at.isoformat(timespec="seconds"),
             c.content[:60],
         )
-    print_table(table)
-    print_next_cursor(page.next_cursor)
+    return table
 
 
 @claims_app.command("show")
@@ -131,21 +136,21 @@ def list_checkpoints(
     as_json: bool = JsonOpt,
 ) -> None:
     """Checkpoints, newest first (active ones marked)."""
-    page = run(
-        lambda: with_ledger(
-            lambda ledger: ledger.list_checkpoints(
-                model_name=model_name,
-                framework=framework,
-                is_active=True if active else None,
-                limit=limit,
-                cursor=cursor,
-            ),
-            project=project,
-        )
+    print_page(
+        lambda ledger: ledger.list_checkpoints(
+            model_name=model_name,
+            framework=framework,
+            is_active=True if active else None,
+            limit=limit,
+            cursor=cursor,
+        ),
+        _checkpoints_table,
+        project=project,
+        as_json=as_json,
     )
-    if as_json:
-        print_json(page)
-        return
+
+
+def _checkpoints_table(checkpoints: Sequence[CheckpointOut]) -> Table:
     table = Table(
         id_column("model"),
         id_column("framework"),
@@ -154,7 +159,7 @@ def list_checkpoints(
         id_column("path"),
         "created",
     )
-    for c in page.items:
+    for c in checkpoints:
         table.add_row(
             c.model_name,
             c.framework or "-",
@@ -163,8 +168,7 @@ def list_checkpoints(
             c.checkpoint_path,
             c.created_at.isoformat(timespec="seconds"),
         )
-    print_table(table)
-    print_next_cursor(page.next_cursor)
+    return table
 
 
 def register(root: typer.Typer) -> None:
