@@ -38,6 +38,15 @@ def parsed_as_json(content_type: bytes | None) -> bool:
     return not content_type or b"json" in content_type.lower()
 
 
+def has_body(headers: dict[bytes, bytes]) -> bool:
+    """Whether the request carries a body at all (HTTP/1.1: a non-zero length, or chunks).
+
+    A bodiless request (most GETs) has nothing to guard, and is not buffered.
+    """
+    length = headers.get(b"content-length")
+    return b"transfer-encoding" in headers or (length is not None and length.strip() != b"0")
+
+
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
     """True when ``body`` nests arrays/objects deeper than ``limit`` (strings ignored)."""
     if body.count(b"[") + body.count(b"{") <= limit:
@@ -65,7 +74,7 @@ class BodySizeLimit(HttpMiddleware):
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        if parsed_as_json(headers.get(b"content-type")):
+        if has_body(headers) and parsed_as_json(headers.get(b"content-type")):
             await self._check_json(scope, receive, send)
             return
         seen = 0

@@ -26,6 +26,14 @@ class RetryTransientReads(HttpMiddleware):
             await self.app(scope, receive, send)
             return
         transient = False
+        # What the first run read of the request, so the second run reads the same: the
+        # real ``receive`` would otherwise wait for the client to disconnect.
+        received: list[Message] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            received.append(message)
+            return message
 
         async def first_send(message: Message) -> None:
             nonlocal transient
@@ -38,7 +46,7 @@ class RetryTransientReads(HttpMiddleware):
                 return  # drop the body of the response we are replacing
             await send(message)
 
-        await self.app(scope, receive, first_send)
+        await self.app(scope, recording_receive, first_send)
         if not transient:
             return
         await asyncio.sleep(RETRY_DELAY_S)
@@ -50,4 +58,9 @@ class RetryTransientReads(HttpMiddleware):
                 ]
             await send(message)
 
-        await self.app(scope, receive, final_send)
+        replay = iter(received)
+
+        async def replaying_receive() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replaying_receive, final_send)
