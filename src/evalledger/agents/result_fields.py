@@ -11,10 +11,11 @@ in-process ``Ledger``, the batch path), with an error naming the field.
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from evalledger.api.storable import number_problem, text_problem
 
 MAX_TAGS = 32
 MAX_TAG_LENGTH = 64
@@ -29,13 +30,10 @@ MAX_TOKENS = 10**15
 
 
 def check_text(value: str) -> str:
-    """``value`` unless it holds NUL or a lone surrogate (neither storable in PostgreSQL)."""
-    if "\x00" in value:
-        raise ValueError("text may not contain NUL (\\u0000)")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text may not contain a lone surrogate (\\ud800-\\udfff)") from None
+    """``value`` unless it holds NUL or a lone surrogate (the API's one rule for text)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -44,8 +42,8 @@ def _check_json(value: Any, depth: int) -> None:
         raise ValueError(f"nested deeper than {MAX_METADATA_DEPTH} levels")
     if isinstance(value, str):
         check_text(value)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("numbers must be finite (no NaN or Infinity)")
+    elif isinstance(value, float) and (problem := number_problem(value)) is not None:
+        raise ValueError(problem)
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(str(key))
