@@ -7,6 +7,9 @@ commit, which makes the change visible in review:
 
     .venv/bin/python -m tests.support.openapi_snapshot          # rewrite the snapshot
     .venv/bin/python -m tests.support.openapi_snapshot --diff   # show what differs
+    .venv/bin/python -m tests.support.openapi_snapshot --diff --structural
+        # only what a client's requests and responses depend on (no operation ids, route
+        # descriptions or generated titles): empty when a refactor kept the wire contract
 """
 
 from __future__ import annotations
@@ -38,11 +41,25 @@ def stored() -> str:
     return SNAPSHOT.read_text(encoding="utf-8")
 
 
-def diff() -> str:
+_PROSE = {"operationId", "description", "title", "summary"}
+
+
+def _structural(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _structural(v) for k, v in node.items() if k not in _PROSE}
+    if isinstance(node, list):
+        return [_structural(v) for v in node]
+    return node
+
+
+def diff(*, structural: bool = False) -> str:
+    before, after = json.loads(stored()), current()
+    if structural:
+        before, after = _structural(before), _structural(after)
     return "".join(
         difflib.unified_diff(
-            stored().splitlines(keepends=True),
-            render(current()).splitlines(keepends=True),
+            render(before).splitlines(keepends=True),
+            render(after).splitlines(keepends=True),
             "snapshot",
             "served",
         )
@@ -51,7 +68,7 @@ def diff() -> str:
 
 if __name__ == "__main__":
     if "--diff" in sys.argv:
-        sys.stdout.write(diff())
+        sys.stdout.write(diff(structural="--structural" in sys.argv))
     else:
         SNAPSHOT.write_text(render(current()), encoding="utf-8")
         print(f"wrote {SNAPSHOT}")

@@ -12,6 +12,7 @@ import uuid
 from evalledger import Client, Ledger, SyncClient
 from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
 from evalledger.competitions.schemas import Leaderboard
+from evalledger.framework.schemas import ExecutionOut
 from evalledger.sdk.client import SyncRecorder
 
 
@@ -24,7 +25,10 @@ async def in_process() -> None:
         board: Leaderboard = await ledger.leaderboard("elo")
         async with ledger.recorder(batch_size=10) as rec:
             result_id: uuid.UUID = await rec.record("guardian", passed=True, score=90)
+        started: ExecutionOut = await ledger.start_execution({"framework": "kite"})
+        runs: list[ExecutionOut] = await ledger.list_executions(framework="kite", limit=5)
         print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
+        print(started.id, len(runs))
 
 
 async def remote() -> None:
@@ -33,7 +37,8 @@ async def remote() -> None:
             "guardian", {"passed": True, "score": 95}
         )
         custody: CustodyMetrics = await client.get_custody_metrics("guardian")
-        print(recorded.updated_custody_metrics, custody.custody_xp)
+        one: ExecutionOut = await client.get_execution(uuid.uuid4())
+        print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
 
 
 def blocking() -> None:
@@ -47,6 +52,8 @@ def blocking() -> None:
         with client.recorder(batch_size=100) as rec:
             result_id: uuid.UUID = rec.record("guardian", passed=False, score=12.5)
         count: int = rec.recorded
+        finished: ExecutionOut = client.finish_execution(str(uuid.uuid4()), {"status": "failed"})
+        print(finished.duration_ms)
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

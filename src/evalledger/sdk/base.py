@@ -7,17 +7,20 @@ one vocabulary and share one code path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Self
 
 from evalledger.config import Settings
 from evalledger.db.engine import Database
 from evalledger.errors import parse_uuid
+from evalledger.operations.local import bind_local
+from evalledger.operations.spec import Binder, Operation
 from evalledger.sdk.boundary import guard_public_methods
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
 
 
-class LedgerBase:
+class LedgerBase(Binder):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         guard_public_methods(cls)  # bad input raises ValidationFailed, never pydantic's error
@@ -49,6 +52,9 @@ class LedgerBase:
         clone = self.as_actor(self.actor)
         clone.primary_reads = True
         return clone
+
+    def _bind(self, op: Operation[Any, Any, Any]) -> Callable[..., Any]:
+        return bind_local(op, self)
 
     def _read(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.actor, write=False, primary=self.primary_reads)

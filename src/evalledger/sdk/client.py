@@ -27,7 +27,8 @@ from evalledger.audit.client import AuditClient
 from evalledger.competitions.client import CompetitionsClient
 from evalledger.consensus.client import ConsensusClient
 from evalledger.evolution.client import EvolutionClient
-from evalledger.framework.client import FrameworkClient
+from evalledger.framework.operations import FrameworkOperations
+from evalledger.operations.spec import BlockingBinder, Operation
 from evalledger.power.client import PowerClient
 from evalledger.sdk.recorder import Recorder
 from evalledger.verification.client import VerificationClient
@@ -44,7 +45,7 @@ class Client(
     AuditClient,
     VerificationClient,
     ConsensusClient,
-    FrameworkClient,
+    FrameworkOperations,
     PowerClient,
     EvolutionClient,
 ):
@@ -116,7 +117,10 @@ class SyncRecorder:
         self._client._call(self._recorder.__aexit__(exc_type, exc, tb))
 
 
-class SyncClient:
+class SyncClient(
+    FrameworkOperations,
+    BlockingBinder,
+):
     """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.
 
     The async client lives on a private event loop in a background thread, so the blocking
@@ -138,6 +142,16 @@ class SyncClient:
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def _bind(self, op: Operation[Any, Any, Any]) -> Callable[..., Any]:
+        """``op`` as the Client sends it, run to completion on the private loop."""
+        remote = getattr(self._client, op.name)
+
+        @functools.wraps(remote)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._call(remote(*args, **kwargs))
+
+        return call
 
     def recorder(self, batch_size: int = 1000) -> SyncRecorder:
         """Buffer results and write them in batches (see :meth:`Client.recorder`)."""
@@ -180,10 +194,7 @@ class SyncClient:
     create_verification_request = _blocking(Client.create_verification_request)
     event_stats = _blocking(Client.event_stats)
     evolution_agent_metrics = _blocking(Client.evolution_agent_metrics)
-    execution_stats = _blocking(Client.execution_stats)
     export_assessments = _blocking(Client.export_assessments)
-    finish_execution = _blocking(Client.finish_execution)
-    framework_metric_summary = _blocking(Client.framework_metric_summary)
     framework_metrics = _blocking(Client.framework_metrics)
     generation_stats = _blocking(Client.generation_stats)
     get_active_checkpoint = _blocking(Client.get_active_checkpoint)
@@ -199,15 +210,12 @@ class SyncClient:
     get_custody_metrics = _blocking(Client.get_custody_metrics)
     get_event = _blocking(Client.get_event)
     get_evolution_agent = _blocking(Client.get_evolution_agent)
-    get_execution = _blocking(Client.get_execution)
-    get_framework_configuration = _blocking(Client.get_framework_configuration)
     get_pending_requests = _blocking(Client.get_pending_requests)
     get_proposal = _blocking(Client.get_proposal)
     get_recent_verifications = _blocking(Client.get_recent_verifications)
     get_student = _blocking(Client.get_student)
     heartbeat = _blocking(Client.heartbeat)
     import_assessments = _blocking(Client.import_assessments)
-    latest_framework_state = _blocking(Client.latest_framework_state)
     latest_snapshot = _blocking(Client.latest_snapshot)
     leaderboard = _blocking(Client.leaderboard)
     list_agents = _blocking(Client.list_agents)
@@ -218,7 +226,6 @@ class SyncClient:
     list_consensus_nodes = _blocking(Client.list_consensus_nodes)
     list_events = _blocking(Client.list_events)
     list_evolution_agents = _blocking(Client.list_evolution_agents)
-    list_executions = _blocking(Client.list_executions)
     list_power_events = _blocking(Client.list_power_events)
     list_power_nodes = _blocking(Client.list_power_nodes)
     list_power_relations = _blocking(Client.list_power_relations)
@@ -232,17 +239,13 @@ class SyncClient:
     record_custody_tests = _blocking(Client.record_custody_tests)
     record_event = _blocking(Client.record_event)
     record_evolution_metric = _blocking(Client.record_evolution_metric)
-    record_framework_metric = _blocking(Client.record_framework_metric)
     record_influence = _blocking(Client.record_influence)
     register_consensus_node = _blocking(Client.register_consensus_node)
     reset_agent_metrics = _blocking(Client.reset_agent_metrics)
-    save_framework_state = _blocking(Client.save_framework_state)
     set_fitness = _blocking(Client.set_fitness)
-    set_framework_configuration = _blocking(Client.set_framework_configuration)
     set_power_relation = _blocking(Client.set_power_relation)
     snapshot_agent = _blocking(Client.snapshot_agent)
     stale_instances = _blocking(Client.stale_instances)
-    start_execution = _blocking(Client.start_execution)
     stats = _blocking(Client.stats)
     summarize_results = _blocking(Client.summarize_results)
     transfer_power = _blocking(Client.transfer_power)

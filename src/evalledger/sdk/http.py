@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
 from evalledger import errors
 from evalledger._version import __version__
+from evalledger.operations.spec import Binder
 from evalledger.sdk.boundary import guard_public_methods
+
+if TYPE_CHECKING:
+    from evalledger.operations.spec import Operation
 
 _BY_STATUS: dict[int, type[errors.EvalLedgerError]] = {
     400: errors.EvalLedgerError,
@@ -52,7 +56,7 @@ def _unreachable(base_url: httpx.URL, exc: httpx.HTTPError) -> errors.ServerUnre
     )
 
 
-class HttpBase:
+class HttpBase(Binder):
     """Holds the ``httpx.AsyncClient``; domain client mixins call :meth:`_request`.
 
     An unreachable server raises :class:`~evalledger.errors.ServerUnreachable`; a server
@@ -90,6 +94,7 @@ class HttpBase:
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         retry_safe: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send, retrying 503s and connection errors for requests that are safe to repeat.
 
@@ -97,10 +102,12 @@ class HttpBase:
         or a client-supplied id (the caller then passes ``retry_safe=True``). ``content`` is
         a body already serialized as JSON.
         """
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        headers = dict(headers or {})
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         if content is not None:
             headers["Content-Type"] = "application/json"
-        safe = retry_safe or method in ("GET", "PUT") or idempotency_key is not None
+        safe = retry_safe or method in ("GET", "PUT") or "Idempotency-Key" in headers
         attempt = 0
         while True:
             try:
@@ -168,6 +175,11 @@ class HttpBase:
                 raise _unreachable(self._http.base_url, exc) from exc
             finally:
                 partial.unlink(missing_ok=True)
+
+    def _bind(self, op: Operation[Any, Any, Any]) -> Callable[..., Any]:
+        from evalledger.operations.remote import bind_remote
+
+        return bind_remote(op, self)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -22,7 +22,7 @@ from evalledger.consensus.facade import ConsensusFacade
 from evalledger.db import failures, migrate
 from evalledger.db.engine import Database
 from evalledger.evolution.facade import EvolutionFacade
-from evalledger.framework.facade import FrameworkFacade
+from evalledger.framework.operations import FrameworkOperations
 from evalledger.power.facade import PowerFacade
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
@@ -57,7 +57,7 @@ class Ledger(
     AuditFacade,
     VerificationFacade,
     ConsensusFacade,
-    FrameworkFacade,
+    FrameworkOperations,
     PowerFacade,
     EvolutionFacade,
 ):

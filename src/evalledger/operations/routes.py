@@ -1,0 +1,95 @@
+"""The FastAPI routes of declared operations: one route per operation, built from its
+declaration, calling the same Ledger method an in-process caller calls.
+
+Server side only (imports FastAPI). Path, query, header and body parameters keep the
+declaration's constraints, so the OpenAPI document states exactly what the Ledger accepts.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query
+from pydantic.fields import FieldInfo
+
+from evalledger.api.deps import Admin, Reader, Writer
+from evalledger.operations.signature import Parameter, _strip_annotated
+from evalledger.operations.spec import Operation, OperationGroup
+from evalledger.operations.types import FromHeader
+
+_LEDGER = {"read": Reader, "write": Writer, "admin": Admin}
+_MARKERS = {"path": Path, "query": Query, "header": Header, "body": Body}
+
+
+def _fastapi_annotation(param: Parameter) -> Any:
+    """``param``'s validated type with its constraints and FastAPI's marker for its place."""
+    base, meta = _strip_annotated(param.validated)
+    constraints: list[Any] = []
+    options: dict[str, Any] = {}
+    for item in meta:
+        if isinstance(item, FieldInfo):
+            constraints.extend(item.metadata)
+            if item.description:
+                options["description"] = item.description
+        elif not isinstance(item, FromHeader):
+            constraints.append(item)
+    if param.header:
+        options["alias"] = param.header
+    marker = _MARKERS[param.location](**options)
+    return Annotated[(base, *constraints, marker)]
+
+
+def _endpoint(op: Operation[Any, Any, Any]) -> Any:
+    signature = op.signature
+    body_fields = [p.name for p in signature.located("body_field")]
+    parameters = [
+        inspect.Parameter(
+            p.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=_fastapi_annotation(p),
+            default=inspect.Parameter.empty if p.required else p.default,
+        )
+        for p in signature.parameters
+        if p.location != "body_field"
+    ]
+    if op.body_model is not None:
+        parameters.append(
+            inspect.Parameter(
+                "body", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[op.body_model, Body()]
+            )
+        )
+    parameters.append(
+        inspect.Parameter("ledger", inspect.Parameter.KEYWORD_ONLY, annotation=_LEDGER[op.scope])
+    )
+
+    async def endpoint(ledger: Any, **arguments: Any) -> Any:
+        if op.body_model is not None:
+            body = arguments.pop("body")
+            arguments.update({name: getattr(body, name) for name in body_fields})
+        return await getattr(ledger, op.name)(**arguments)
+
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = op.name
+    endpoint.__doc__ = op.__doc__
+    return endpoint
+
+
+def router_for(group: type[OperationGroup]) -> APIRouter:
+    """The routes of ``group``'s operations, in declaration order."""
+    router = APIRouter(prefix=group.prefix, tags=[group.tag] if group.tag else None)
+    for op in group.operations():
+        returns = op.signature.returns
+        router.add_api_route(
+            op.path,
+            _endpoint(op),
+            methods=[op.method],
+            response_model=None if returns in (None, type(None)) else returns,
+            status_code=op.status,
+            summary=op.summary,
+            description=op.description,
+            operation_id=op.name,
+            name=op.name,
+            responses=op.responses or None,
+        )
+    return router

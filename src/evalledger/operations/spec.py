@@ -1,0 +1,266 @@
+"""An operation, declared once: what the Ledger, the REST API and the Client are made from.
+
+A domain lists its operations in one class (``<domain>/operations.py``)::
+
+    class FrameworkOperations(OperationGroup, prefix="/api/v1/frameworks", tag="frameworks",
+                              service="evalledger.framework.service:FrameworkService"):
+        @get("/executions/{execution_id}", summary="One")
+        async def get_execution(svc: FrameworkService, execution_id: AnyId) -> ExecutionOut:
+            \"\"\"The execution with this id.\"\"\"
+            return await svc.get_execution(as_uuid(execution_id))
+
+The function is the operation's handler: it receives the domain service (built on a fresh unit
+of work) and the caller's arguments, already validated. Its signature *is* the public method:
+:class:`~evalledger.Ledger`, :class:`~evalledger.Client` and :class:`~evalledger.SyncClient`
+inherit the group, and the :class:`Operation` descriptor answers attribute access on each with
+the right callable (in-process, over HTTP, blocking). The FastAPI routes are generated from the
+same declaration (:mod:`evalledger.operations.routes`), so a route cannot drift from its method.
+
+This module is light (pydantic and the standard library): the remote client imports it. The
+service named by ``service=`` is imported only when an operation first runs in-process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Coroutine
+from functools import cached_property
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Self,
+    TypeVar,
+    overload,
+)
+
+if TYPE_CHECKING:
+    from evalledger.operations.signature import OperationSignature
+
+S = TypeVar("S")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+Scope = Literal["read", "write", "admin"]
+Handler = Callable[Concatenate[S, P], Coroutine[Any, Any, R]]
+
+
+class Binder:
+    """What an object that owns operations implements: turn an operation into a callable.
+
+    The :class:`~evalledger.Ledger` runs the handler in a unit of work; the
+    :class:`~evalledger.Client` sends the request. Either way the callable returns a coroutine.
+    """
+
+    def _bind(self, op: Operation[Any, Any, Any]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+
+class BlockingBinder:
+    """Like :class:`Binder`, for :class:`~evalledger.SyncClient`: the callable blocks."""
+
+    def _bind(self, op: Operation[Any, Any, Any]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+
+class Operation(Generic[S, P, R]):
+    """One public operation: its handler and how it is reached over HTTP.
+
+    ``scope`` is the API key scope a REST caller needs; ``writes`` whether it runs in a
+    writing unit of work (a read runs on a replica when one is configured). ``status`` is the
+    HTTP status of success. ``retry_safe`` lets the Client retry a POST after a lost
+    connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id).
+    """
+
+    group: type[OperationGroup]
+    name: str
+
+    def __init__(
+        self,
+        handler: Handler[S, P, R],
+        *,
+        method: Method,
+        path: str,
+        summary: str,
+        scope: Scope,
+        writes: bool,
+        status: int = 200,
+        retry_safe: bool = False,
+        body: type[Any] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.method = method
+        self.path = path
+        self.summary = summary
+        self.scope = scope
+        self.writes = writes
+        self.status = status
+        self.retry_safe = retry_safe or method in ("GET", "PUT")
+        self.body_model = body
+        self.responses = responses or {}
+        self.name = handler.__name__
+        self.__doc__ = handler.__doc__
+        self.__wrapped__ = handler
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    @property
+    def full_path(self) -> str:
+        return self.group.prefix + self.path
+
+    @property
+    def description(self) -> str | None:
+        return inspect.cleandoc(self.__doc__) if self.__doc__ else None
+
+    @cached_property
+    def signature(self) -> OperationSignature:
+        """The public parameters, their HTTP location and validation (resolved on first use,
+        when every annotation the declaration names can be evaluated)."""
+        from evalledger.operations.signature import OperationSignature
+
+        return OperationSignature.of(self)
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, obj: BlockingBinder, owner: type[Any]) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, obj: Binder, owner: type[Any]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    def __get__(self, obj: object, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        if not isinstance(obj, Binder | BlockingBinder):
+            raise TypeError(f"{type(obj).__name__} cannot run operation {self.name!r}")
+        return obj._bind(self)
+
+    def __repr__(self) -> str:
+        return f"<operation {self.name}: {self.method} {self.full_path}>"
+
+
+class OperationGroup:
+    """Base of a domain's operation class. The keywords say where its routes live and which
+    service its handlers receive (``"module:Class"``, imported on first in-process use)."""
+
+    prefix: ClassVar[str] = ""
+    tag: ClassVar[str] = ""
+    service_path: ClassVar[str] = ""
+
+    def __init_subclass__(
+        cls,
+        *,
+        prefix: str | None = None,
+        tag: str | None = None,
+        service: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if prefix is None:  # a class that merely inherits groups (Ledger, Client)
+            return
+        cls.prefix, cls.tag, cls.service_path = prefix, tag or "", service or ""
+        for attr in vars(cls).values():
+            if isinstance(attr, Operation):
+                attr.group = cls
+
+    @classmethod
+    def operations(cls) -> list[Operation[Any, Any, Any]]:
+        """This group's operations in declaration order."""
+        return [attr for attr in vars(cls).values() if isinstance(attr, Operation)]
+
+    @classmethod
+    def service_class(cls) -> type[Any]:
+        module, _, name = cls.service_path.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def _declare(
+    method: Method,
+    path: str,
+    summary: str,
+    *,
+    scope: Scope | None,
+    writes: bool | None,
+    **options: Any,
+) -> Callable[[Handler[S, P, R]], Operation[S, P, R]]:
+    writing = method != "GET" if writes is None else writes
+    needed: Scope = scope or ("write" if writing else "read")
+
+    def declare(handler: Handler[S, P, R]) -> Operation[S, P, R]:
+        return Operation(
+            handler,
+            method=method,
+            path=path,
+            summary=summary,
+            scope=needed,
+            writes=writing,
+            **options,
+        )
+
+    return declare
+
+
+def get(
+    path: str,
+    *,
+    summary: str,
+    scope: Scope | None = None,
+    writes: bool | None = None,
+    **options: Any,
+) -> Callable[[Handler[S, P, R]], Operation[S, P, R]]:
+    """Declare a read (``GET``; scope ``read`` unless said otherwise)."""
+    return _declare("GET", path, summary, scope=scope, writes=writes, **options)
+
+
+def post(
+    path: str,
+    *,
+    summary: str,
+    scope: Scope | None = None,
+    writes: bool | None = None,
+    **options: Any,
+) -> Callable[[Handler[S, P, R]], Operation[S, P, R]]:
+    """Declare a write (``POST``; scope ``write`` unless said otherwise)."""
+    return _declare("POST", path, summary, scope=scope, writes=writes, **options)
+
+
+def put(
+    path: str,
+    *,
+    summary: str,
+    scope: Scope | None = None,
+    writes: bool | None = None,
+    **options: Any,
+) -> Callable[[Handler[S, P, R]], Operation[S, P, R]]:
+    """Declare an idempotent write (``PUT``)."""
+    return _declare("PUT", path, summary, scope=scope, writes=writes, **options)
+
+
+def patch(
+    path: str,
+    *,
+    summary: str,
+    scope: Scope | None = None,
+    writes: bool | None = None,
+    **options: Any,
+) -> Callable[[Handler[S, P, R]], Operation[S, P, R]]:
+    """Declare a partial update (``PATCH``)."""
+    return _declare("PATCH", path, summary, scope=scope, writes=writes, **options)
+
+
+def delete(
+    path: str,
+    *,
+    summary: str,
+    scope: Scope | None = None,
+    writes: bool | None = None,
+    **options: Any,
+) -> Callable[[Handler[S, P, R]], Operation[S, P, R]]:
+    """Declare a removal (``DELETE``)."""
+    return _declare("DELETE", path, summary, scope=scope, writes=writes, **options)
