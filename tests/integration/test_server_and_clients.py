@@ -2,71 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
-import evalledger
 from evalledger import Client, SyncClient
 from evalledger.api.app import create_app
 from evalledger.errors import NotFoundError, PermissionDenied, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import make_key
-from tests.support.pgcluster import free_port
+from tests.support.server import SRC, running_server, server_env
 
-#: Subprocesses import the same source tree as the tests (not whatever is installed).
-SRC = os.path.dirname(os.path.dirname(evalledger.__file__))
-
-
-def _env(**extra: str) -> dict[str, str]:
-    path = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path, **extra}
-
-
-@contextmanager
-def running_server(database_url: str, *args: str) -> Iterator[str]:
-    port = free_port()
-    env = _env(
-        EVALLEDGER_DATABASE_URL=database_url,
-        EVALLEDGER_LOG_LEVEL="warning",
-        EVALLEDGER_PG_ROW_SECURITY="true",  # PostgreSQL: the second wall is on in tests
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "evalledger.cli.main", "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise AssertionError(f"server exited with {proc.returncode}: {out}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not become healthy in 30 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+_env = server_env  # older tests import these names from here
+__all__ = ["SRC", "_env", "running_server"]
 
 
 async def test_data_survives_a_server_restart(seeded: Ledger) -> None:

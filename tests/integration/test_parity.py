@@ -1,0 +1,142 @@
+"""The Ledger and the Client are one API: same answers, same exception classes.
+
+Each domain's steps (``tests/integration/parity/<domain>.py``) run twice from the same empty
+database, on both backends: in-process through :class:`~evalledger.Ledger`, then remotely
+through :class:`~evalledger.Client` against a live ``evalledger serve``. The answers must be
+equal once ids and clock readings are replaced by placeholders in order of appearance, and a
+step that fails must fail with the same exception class (and field) on both sides.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+import uuid
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from evalledger import Client, Ledger, SyncClient
+from evalledger.errors import EvalLedgerError
+from evalledger.operations import OperationGroup
+from tests.conftest import reset_tables
+from tests.integration import parity
+from tests.support.server import running_server
+
+DOMAINS = sorted(m.name for m in pkgutil.iter_modules(parity.__path__))
+
+#: Clock readings and what is computed from them differ between two runs.
+VOLATILE = re.compile(r"duration|elapsed|_ago$|^age")
+_WHEN = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def declared_groups() -> list[type[OperationGroup]]:
+    return [c for c in Ledger.__mro__ if issubclass(c, OperationGroup) and c.prefix]
+
+
+def steps_of(domain: str) -> list[parity.Step]:
+    return list(importlib.import_module(f"tests.integration.parity.{domain}").STEPS)
+
+
+class Normaliser:
+    """Ids become ``id#1, id#2 ...`` in order of first appearance; times become ``<time>``."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return self(value.model_dump(mode="json"))
+        if isinstance(value, dict):
+            return {k: "<volatile>" if VOLATILE.search(k) else self(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        if isinstance(value, str):
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                return "<time>" if _WHEN.match(value) else value
+            return self.ids.setdefault(value, f"id#{len(self.ids) + 1}")
+        return value
+
+
+async def replay(target: Any, steps: list[parity.Step]) -> list[Any]:
+    saved: dict[str, Any] = {}
+    out: list[Any] = []
+    normalise = Normaliser()
+    for number, s in enumerate(steps):
+        args, kwargs = parity.resolve(s.args, saved), parity.resolve(s.kwargs, saved)
+        try:
+            answer = await getattr(target, s.op)(*args, **kwargs)
+        except EvalLedgerError as exc:
+            out.append((number, s.op, "raised", type(exc).__name__, exc.field))
+            continue
+        if s.save:
+            saved[s.save] = answer
+        out.append((number, s.op, "returned", normalise(answer)))
+    return out
+
+
+def expectations(steps: list[parity.Step], answers: list[Any]) -> list[str]:
+    """Steps whose outcome is not the one the step declares."""
+    wrong = []
+    for s, answer in zip(steps, answers, strict=True):
+        got = answer[3] if answer[2] == "raised" else None
+        want = s.raises.__name__ if s.raises else None
+        if got != want:
+            wrong.append(f"step {answer[0]} {s.op}: expected {want or 'success'}, got {answer}")
+    return wrong
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+async def test_ledger_and_client_answer_alike(ledger: Ledger, domain: str) -> None:
+    steps = steps_of(domain)
+    await reset_tables(ledger.db)
+    local = await replay(ledger, steps)
+    assert not expectations(steps, local), expectations(steps, local)
+    await reset_tables(ledger.db)
+    with running_server(ledger.settings.database_url, "--no-auth") as base:
+        async with Client(base) as client:
+            remote = await replay(client, steps)
+    for mine, theirs in zip(local, remote, strict=True):
+        assert mine == theirs, f"Ledger and Client differ:\n  Ledger: {mine}\n  Client: {theirs}"
+
+
+def test_every_declared_operation_has_parity_steps() -> None:
+    covered = {s.op for domain in DOMAINS for s in steps_of(domain)}
+    declared = {op.name for group in declared_groups() for op in group.operations()}
+    missing = sorted(declared - covered)
+    assert not missing, f"add parity steps (tests/integration/parity/) for: {missing}"
+    unknown = sorted(covered - {n for n in dir(Ledger) if not n.startswith("_")})
+    assert not unknown, f"parity steps name methods the Ledger lacks: {unknown}"
+
+
+def _public_calls(cls: type) -> set[str]:
+    """Public methods, operations and blocking wrappers (anything a caller calls)."""
+    out = set()
+    for name in dir(cls):
+        attr = inspect.getattr_static(cls, name)
+        if name.startswith("_") or isinstance(attr, property):
+            continue
+        if callable(attr) or hasattr(type(attr), "__get__"):
+            out.add(name)
+    return out
+
+
+#: Lifecycle and local-only tools that are not operations of the ledger's data.
+LEDGER_ONLY = {"open", "close", "as_actor", "in_project", "pin_primary", "operations"}
+LEDGER_ONLY |= {"service_class", "seed_default_agents", "restore", "backup"}
+CLIENT_ONLY = {"aclose", "operations", "service_class"}
+
+
+def test_no_operation_exists_on_one_side_only() -> None:
+    ledger, client = _public_calls(Ledger) - LEDGER_ONLY, _public_calls(Client) - CLIENT_ONLY
+    assert not sorted(ledger - client), f"on the Ledger only: {sorted(ledger - client)}"
+    assert not sorted(client - ledger), f"on the Client only: {sorted(client - ledger)}"
+    sync = _public_calls(SyncClient) - {"close", "operations", "service_class"}
+    assert not sorted(client - sync), f"missing on SyncClient: {sorted(client - sync)}"
