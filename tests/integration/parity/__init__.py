@@ -41,7 +41,10 @@ class Step:
 
 
 def step(
-    op: str, *args: Any, save: str | None = None, raises: type[Exception] | None = None,
+    op: str,
+    *args: Any,
+    save: str | None = None,
+    raises: type[Exception] | None = None,
     **kwargs: Any,
 ) -> Step:
     return Step(op, args, kwargs, save, raises)
