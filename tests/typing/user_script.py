@@ -10,9 +10,17 @@ import asyncio
 import uuid
 
 from evalledger import Client, Ledger, SyncClient
-from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
+from evalledger.agents.results_schemas import ResultsSummary
+from evalledger.agents.schemas import (
+    AgentMetricsOut,
+    AgentUpdated,
+    CustodyMetrics,
+    CustodyTestOut,
+    CustodyTestRecorded,
+)
 from evalledger.competitions.schemas import Leaderboard
 from evalledger.framework.schemas import ExecutionOut
+from evalledger.pagination import Page
 from evalledger.sdk.client import SyncRecorder
 
 
@@ -28,7 +36,9 @@ async def in_process() -> None:
         started: ExecutionOut = await ledger.start_execution({"framework": "kite"})
         runs: list[ExecutionOut] = await ledger.list_executions(framework="kite", limit=5)
         print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
-        print(started.id, len(runs))
+        agents: list[AgentMetricsOut] = await ledger.list_agents()
+        page: Page[CustodyTestOut] = await ledger.list_results(agent="guardian", tag="nightly")
+        print(started.id, len(runs), len(agents), page.next_cursor)
 
 
 async def remote() -> None:
@@ -38,7 +48,10 @@ async def remote() -> None:
         )
         custody: CustodyMetrics = await client.get_custody_metrics("guardian")
         one: ExecutionOut = await client.get_execution(uuid.uuid4())
+        updated: AgentUpdated = await client.update_specific_metrics("guardian", {"status": "ok"})
+        summary: ResultsSummary = await client.summarize_results("guardian", group_by="tag")
         print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
+        print(updated.metrics.status, summary.groups)
 
 
 def blocking() -> None:
@@ -53,7 +66,8 @@ def blocking() -> None:
             result_id: uuid.UUID = rec.record("guardian", passed=False, score=12.5)
         count: int = rec.recorded
         finished: ExecutionOut = client.finish_execution(str(uuid.uuid4()), {"status": "failed"})
-        print(finished.duration_ms)
+        results: Page[CustodyTestOut] = client.list_results(tag=["a", "b"], limit=10)
+        print(finished.duration_ms, len(results.items))
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

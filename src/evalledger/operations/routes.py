@@ -48,7 +48,8 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
             p.name,
             inspect.Parameter.KEYWORD_ONLY,
             annotation=_fastapi_annotation(p),
-            default=inspect.Parameter.empty if p.required else p.default,
+            # A body is always sent (the Client sends {} for an optional body left None).
+            default=inspect.Parameter.empty if p.required or p.location == "body" else p.default,
         )
         for p in signature.parameters
         if p.location != "body_field"
@@ -67,7 +68,12 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
         if op.body_model is not None:
             body = arguments.pop("body")
             arguments.update({name: getattr(body, name) for name in body_fields})
-        return await getattr(ledger, op.name)(**arguments)
+        result = await getattr(ledger, op.name)(**arguments)
+        if op.envelope is None:
+            return result
+        model, field = op.envelope
+        given = {name: arguments[name] for name in model.model_fields if name in arguments}
+        return model(**given, **{field: result})
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
@@ -79,7 +85,7 @@ def router_for(group: type[OperationGroup]) -> APIRouter:
     """The routes of ``group``'s operations, in declaration order."""
     router = APIRouter(prefix=group.prefix, tags=[group.tag] if group.tag else None)
     for op in group.operations():
-        returns = op.signature.returns
+        returns = op.envelope[0] if op.envelope else op.signature.returns
         router.add_api_route(
             op.path,
             _endpoint(op),

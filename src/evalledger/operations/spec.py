@@ -76,6 +76,9 @@ class Operation(Generic[S, P, R]):
     writing unit of work (a read runs on a replica when one is configured). ``status`` is the
     HTTP status of success. ``retry_safe`` lets the Client retry a POST after a lost
     connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id).
+    ``envelope=(Model, "field")``: over HTTP the answer is ``Model`` with the result in
+    ``field`` (the wire shape of an older API); Model's other fields are filled from the
+    arguments of the same name or their defaults, and the Client unwraps ``field`` again.
     """
 
     group: type[OperationGroup]
@@ -94,6 +97,7 @@ class Operation(Generic[S, P, R]):
         retry_safe: bool = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        envelope: tuple[type[Any], str] | None = None,
     ) -> None:
         self.handler = handler
         self.method = method
@@ -105,6 +109,7 @@ class Operation(Generic[S, P, R]):
         self.retry_safe = retry_safe or method in ("GET", "PUT")
         self.body_model = body
         self.responses = responses or {}
+        self.envelope = envelope
         self.name = handler.__name__
         self.__doc__ = handler.__doc__
         self.__wrapped__ = handler

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from evalledger.agents.client import AgentsClient
+from evalledger.agents.operations import AgentOperations, ResultsOperations
 from evalledger.assessments.client import AssessmentsClient
 from evalledger.audit.client import AuditClient
 from evalledger.competitions.client import CompetitionsClient
@@ -40,6 +41,8 @@ R = TypeVar("R")
 
 class Client(
     AgentsClient,
+    AgentOperations,
+    ResultsOperations,
     AssessmentsClient,
     CompetitionsClient,
     AuditClient,
@@ -118,6 +121,8 @@ class SyncRecorder:
 
 
 class SyncClient(
+    AgentOperations,
+    ResultsOperations,
     FrameworkOperations,
     BlockingBinder,
 ):
@@ -177,7 +182,6 @@ class SyncClient(
     analyze_power_network = _blocking(Client.analyze_power_network)
     backup_assessments = _blocking(Client.backup_assessments)
     best_agent = _blocking(Client.best_agent)
-    bulk_update_metrics = _blocking(Client.bulk_update_metrics)
     cast_vote = _blocking(Client.cast_vote)
     claim_training_batch = _blocking(Client.claim_training_batch)
     close_proposal = _blocking(Client.close_proposal)
@@ -186,7 +190,6 @@ class SyncClient(
     create_checkpoint = _blocking(Client.create_checkpoint)
     create_claim = _blocking(Client.create_claim)
     create_evolution_agent = _blocking(Client.create_evolution_agent)
-    create_or_update_agent_metrics = _blocking(Client.create_or_update_agent_metrics)
     create_power_node = _blocking(Client.create_power_node)
     create_proposal = _blocking(Client.create_proposal)
     create_student = _blocking(Client.create_student)
@@ -198,16 +201,12 @@ class SyncClient(
     framework_metrics = _blocking(Client.framework_metrics)
     generation_stats = _blocking(Client.generation_stats)
     get_active_checkpoint = _blocking(Client.get_active_checkpoint)
-    get_agent_metrics = _blocking(Client.get_agent_metrics)
-    get_all_agent_metrics = _blocking(Client.get_all_agent_metrics)
-    get_analytics_summary = _blocking(Client.get_analytics_summary)
     get_assessment = _blocking(Client.get_assessment)
     get_cached_assessments = _blocking(Client.get_cached_assessments)
     get_by_claim_id = _blocking(Client.get_by_claim_id)
     get_checkpoint = _blocking(Client.get_checkpoint)
     get_claim = _blocking(Client.get_claim)
     get_consensus = _blocking(Client.get_consensus)
-    get_custody_metrics = _blocking(Client.get_custody_metrics)
     get_event = _blocking(Client.get_event)
     get_evolution_agent = _blocking(Client.get_evolution_agent)
     get_pending_requests = _blocking(Client.get_pending_requests)
@@ -218,7 +217,6 @@ class SyncClient(
     import_assessments = _blocking(Client.import_assessments)
     latest_snapshot = _blocking(Client.latest_snapshot)
     leaderboard = _blocking(Client.leaderboard)
-    list_agents = _blocking(Client.list_agents)
     list_assessments = _blocking(Client.list_assessments)
     list_audit_log = _blocking(Client.list_audit_log)
     list_checkpoints = _blocking(Client.list_checkpoints)
@@ -230,7 +228,6 @@ class SyncClient(
     list_power_nodes = _blocking(Client.list_power_nodes)
     list_power_relations = _blocking(Client.list_power_relations)
     list_proposals = _blocking(Client.list_proposals)
-    list_results = _blocking(Client.list_results)
     list_service_health = _blocking(Client.list_service_health)
     list_students = _blocking(Client.list_students)
     list_training_data = _blocking(Client.list_training_data)
@@ -241,16 +238,12 @@ class SyncClient(
     record_evolution_metric = _blocking(Client.record_evolution_metric)
     record_influence = _blocking(Client.record_influence)
     register_consensus_node = _blocking(Client.register_consensus_node)
-    reset_agent_metrics = _blocking(Client.reset_agent_metrics)
     set_fitness = _blocking(Client.set_fitness)
     set_power_relation = _blocking(Client.set_power_relation)
     snapshot_agent = _blocking(Client.snapshot_agent)
     stale_instances = _blocking(Client.stale_instances)
     stats = _blocking(Client.stats)
-    summarize_results = _blocking(Client.summarize_results)
     transfer_power = _blocking(Client.transfer_power)
     update_custody_test_result = _blocking(Client.update_custody_test_result)
-    update_learning_metrics = _blocking(Client.update_learning_metrics)
     update_request_status = _blocking(Client.update_request_status)
-    update_specific_metrics = _blocking(Client.update_specific_metrics)
     verify = _blocking(Client.verify)
