@@ -16,9 +16,8 @@ from pydantic import Field, StringConstraints
 
 from evalledger.agents.result_fields import MAX_TAG_LENGTH, MAX_TAGS
 from evalledger.agents.results_schemas import (
-    GROUP_BY_HELP,
-    GROUP_BY_PATTERN,
     MAX_METADATA_FILTERS,
+    GroupBy,
     ResultSort,
     ResultsSummary,
     SortOrder,
@@ -80,9 +79,6 @@ TagFilter = Annotated[
 MetadataFilter = Annotated[
     str | Annotated[Sequence[Annotated[str, MaxLen(265)]], MaxLen(MAX_METADATA_FILTERS)] | None,
     Field(description="repeatable key=value"),
-]
-GroupBy = Annotated[
-    str, MinLen(1), MaxLen(80), Field(pattern=GROUP_BY_PATTERN, description=GROUP_BY_HELP)
 ]
 
 

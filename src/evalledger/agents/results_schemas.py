@@ -23,7 +23,7 @@ from pydantic import (
 
 from evalledger.agents.result_fields import MAX_TAGS, NAME_PATTERN, AgentVersion, Tag
 from evalledger.agents.schemas import AGENT_TYPE_PATTERN, Difficulty
-from evalledger.api.types import MAX_PAGE_SIZE, IsoDatetime
+from evalledger.api.types import IsoDatetime
 from evalledger.errors import ValidationFailed, from_validation_error
 
 #: How many ``metadata=key=value`` conditions one query may carry.
@@ -32,8 +32,6 @@ _KEY = re.compile(NAME_PATTERN)
 
 ResultSort = Literal["time", "score"]
 SortOrder = Literal["desc", "asc"]
-SORTS: tuple[str, ...] = ("time", "score")
-ORDERS: tuple[str, ...] = ("desc", "asc")
 GROUP_BY_HELP = "agent_version, tag, category or metadata.KEY"
 GROUP_BY_PATTERN = r"^(agent_version|tag|category|metadata\.[A-Za-z0-9_.:-]{1,64})$"
 
@@ -147,19 +145,3 @@ class ResultsSummary(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     groups: list[ResultGroup]
-
-
-def check_listing(sort: str, order: str, limit: int) -> None:
-    """The ordering and page size of a results page, or :class:`ValidationFailed`."""
-    if sort not in SORTS:
-        raise ValidationFailed(f"sort: expected one of {', '.join(SORTS)}", field="sort")
-    if order not in ORDERS:
-        raise ValidationFailed(f"order: expected one of {', '.join(ORDERS)}", field="order")
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"limit: expected 1 to {MAX_PAGE_SIZE}", field="limit")
-
-
-def check_group_by(group_by: str) -> str:
-    if len(group_by) > 80 or not re.fullmatch(GROUP_BY_PATTERN, group_by):
-        raise ValidationFailed(f"group_by: expected {GROUP_BY_HELP}", field="group_by")
-    return group_by
