@@ -60,6 +60,11 @@ ROUTES: dict[tuple[str, str], Body] = {
         "capabilities": {"a": [1, 2.5]},
         "config": {"b": "x"},
     },
+    ("PATCH", "/api/agent-metrics/{agent_type}"): lambda c: {
+        "priority": "high",
+        "capabilities": {"c": [3]},
+        "config": {"d": {"e": "f"}},
+    },
     ("POST", "/api/agent-metrics/{agent_type}/custody-test"): lambda c: {
         "passed": True,
         "score": 50,
