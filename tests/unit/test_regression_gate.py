@@ -8,7 +8,7 @@ from evalledger.stats.align import RunSamples
 from evalledger.stats.compare import compare
 from evalledger.stats.gate import gate
 from evalledger.stats.paired import mcnemar_exact
-from evalledger.stats.ranking import rank_models
+from evalledger.stats.ranking import bradley_terry, rank_models, sample_events
 from tests.support.runsamples import run
 
 BASE = [1.0] * 60 + [0.0] * 40
@@ -114,3 +114,15 @@ def test_leaderboard_pairs_only_the_samples_both_models_ran() -> None:
     assert pair.n_pairs == 200
     with pytest.raises(ValueError, match="scorer"):
         rank_models(runs, "nope")
+
+
+def test_bradley_terry_over_per_sample_outcomes_orders_the_models() -> None:
+    runs = {"weak": run(passes(100)), "strong": run(passes(250)), "mid": run(passes(180))}
+    events = sample_events(runs, "match")
+    assert len(events) == 300 and events[0] == {"mid": 1.0, "strong": 1.0, "weak": 1.0}
+    ratings = bradley_terry(runs, "match", rounds=30, seed=1)
+    assert ratings["strong"].rating > ratings["mid"].rating > ratings["weak"].rating
+    assert ratings["strong"].lower > ratings["weak"].upper
+    assert ratings == bradley_terry(runs, "match", rounds=30, seed=1)
+    lone = {"a": run(passes(5, 10)), "b": run(passes(5, 10), ids=[f"x{i}" for i in range(10)])}
+    assert sample_events(lone, "match") == []  # no sample both ran: nothing to compare

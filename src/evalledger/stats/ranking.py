@@ -10,10 +10,12 @@ ran, and a model is called better than another only where the Holm-corrected pai
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from evalledger.competitions.ratings import RatingInterval, bootstrap_intervals
 from evalledger.stats.align import RunSamples, align, dataset_changed, scorer_values
 from evalledger.stats.bootstrap import check_bootstrap_parameters
 from evalledger.stats.clustered import MeanEstimate, mean_estimate
@@ -139,4 +141,31 @@ def rank_models(
         dataset_changed=dataset_changed(run.dataset_hash for run in runs.values()),
         rows=rows,
         pairs=tuple(pairs),
+    )
+
+
+def sample_events(runs: Mapping[str, RunSamples], scorer: str) -> list[dict[str, float]]:
+    """One event per sample id that two or more models ran: model -> its mean over epochs.
+
+    This is the data model of the competitions' ratings (:mod:`evalledger.competitions.ratings`):
+    on each sample the model with the higher score wins the pair, equal scores tie.
+    """
+    per_sample: dict[str, dict[str, list[float]]] = {}
+    for model, run in runs.items():
+        for (sample_id, _epoch), value in scorer_values(run, scorer).items():
+            per_sample.setdefault(sample_id, {}).setdefault(model, []).append(value)
+    return [
+        {model: math.fsum(values) / len(values) for model, values in sorted(models.items())}
+        for _, models in sorted(per_sample.items())
+        if len(models) >= 2
+    ]
+
+
+def bradley_terry(
+    runs: Mapping[str, RunSamples], scorer: str, *, rounds: int = 100, seed: int = 0
+) -> dict[str, RatingInterval]:
+    """Bradley-Terry ratings of the models from per-sample pairwise outcomes, with bootstrap
+    intervals: the competitions' own fit and bootstrap, which resample whole samples."""
+    return bootstrap_intervals(
+        sample_events(runs, scorer), "bradley_terry", rounds=rounds, seed=seed
     )
