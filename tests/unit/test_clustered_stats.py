@@ -1,4 +1,4 @@
-"""Clustered standard errors and the cluster bootstrap: epochs are never independent samples."""
+"""Clustered standard errors and run means: epochs are never independent samples."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalledger.stats.bootstrap import cluster_bootstrap_interval, cluster_bootstrap_means
-from evalledger.stats.clustered import clustered_stderr, mean_estimate
+from evalledger.stats.clustered import clustered_stderr, group_by_cluster, mean_estimate
 from evalledger.stats.intervals import mean_interval, wilson_interval
 
 
@@ -33,38 +32,38 @@ def inspect_clustered_stderr(values: list[float], clusters: list[str]) -> float:
 def test_clustered_stderr_equals_inspects_formula(rows: list[tuple[int, float]]) -> None:
     clusters = [f"s{c}" for c, _ in rows]
     values = [v for _, v in rows]
-    got = clustered_stderr(values, clusters)
+    got = clustered_stderr(group_by_cluster(values, clusters))
     assert got == pytest.approx(inspect_clustered_stderr(values, clusters), rel=1e-9, abs=1e-12)
 
 
 def test_one_value_per_sample_is_the_plain_standard_error() -> None:
     values = [0.2, 0.9, 0.4, 0.4, 0.75, 0.1]
-    got = clustered_stderr(values, [str(i) for i in range(len(values))])
+    one_each = [[v] for v in values]
+    got = clustered_stderr(one_each)
     assert got == pytest.approx(statistics.stdev(values) / math.sqrt(len(values)), rel=1e-12)
-    estimate = mean_estimate(values, [str(i) for i in range(len(values))], binary=False)
+    estimate = mean_estimate(one_each, binary=False)
     expected = mean_interval(len(values), sum(values), sum(v * v for v in values))
     assert (estimate.low, estimate.high) == pytest.approx(expected, rel=1e-9)
     assert estimate.method == "clustered_stderr"
 
 
 def test_under_two_samples_there_is_no_standard_error() -> None:
-    assert clustered_stderr([0.3, 0.5], ["a", "a"]) is None
-    single = mean_estimate([0.3, 0.5], ["a", "a"], binary=False)
+    assert clustered_stderr([[0.3, 0.5]]) is None
+    single = mean_estimate([[0.3, 0.5]], binary=False)
     assert (single.mean, single.low, single.method) == (0.4, None, "none")
-    empty = mean_estimate([], [], binary=True)
+    empty = mean_estimate([], binary=True)
     assert (empty.mean, empty.n, empty.method) == (None, 0, "none")
 
 
 def test_duplicating_every_epoch_does_not_narrow_the_interval() -> None:
     """Two identical epochs per sample carry no more information than one."""
     values = [0.1, 0.8, 0.5, 0.35, 0.9, 0.6, 0.2, 0.7]
-    ids = [f"s{i}" for i in range(len(values))]
-    once = mean_estimate(values, ids, binary=False)
-    twice = mean_estimate(values * 2, ids * 2, binary=False)
+    once = mean_estimate([[v] for v in values], binary=False)
+    twice = mean_estimate([[v, v] for v in values], binary=False)
     assert (twice.low, twice.high) == pytest.approx((once.low, once.high), rel=1e-9)
     assert (twice.n, twice.n_samples) == (16, 8)
     # What treating the 16 values as independent would claim: about sqrt(2) narrower.
-    naive = mean_estimate(values * 2, [str(i) for i in range(16)], binary=False)
+    naive = mean_estimate([[v] for v in values * 2], binary=False)
     assert naive.high is not None and naive.low is not None
     assert twice.high is not None and twice.low is not None
     assert (twice.high - twice.low) > 1.35 * (naive.high - naive.low)
@@ -72,9 +71,8 @@ def test_duplicating_every_epoch_does_not_narrow_the_interval() -> None:
 
 def test_duplicated_epochs_of_a_pass_rate_stay_as_wide_as_one_epoch() -> None:
     passes = [1.0] * 14 + [0.0] * 6
-    ids = [f"s{i}" for i in range(20)]
-    once = mean_estimate(passes, ids, binary=True)
-    twice = mean_estimate(passes * 2, ids * 2, binary=True)
+    once = mean_estimate([[v] for v in passes], binary=True)
+    twice = mean_estimate([[v, v] for v in passes], binary=True)
     assert once.method == "wilson" and twice.method == "clustered_stderr"
     assert once.low is not None and once.high is not None
     assert twice.low is not None and twice.high is not None
@@ -83,40 +81,3 @@ def test_duplicated_epochs_of_a_pass_rate_stay_as_wide_as_one_epoch() -> None:
     assert twice.high - twice.low > 1.2 * width_if_independent
     # Normal (clustered) rather than Wilson, so a little wider than one epoch, never narrower.
     assert twice.high - twice.low >= once.high - once.low
-
-
-def test_cluster_bootstrap_resamples_samples_not_epochs() -> None:
-    clusters_once = [(v, 1) for v in (0.0, 1.0, 1.0, 0.0, 1.0, -1.0, 0.0, 1.0)]
-    clusters_twice = [(2 * v, 2) for v, _ in clusters_once]
-    once = cluster_bootstrap_interval(clusters_once, rounds=500, seed=3)
-    twice = cluster_bootstrap_interval(clusters_twice, rounds=500, seed=3)
-    assert once == twice
-
-
-def test_cluster_bootstrap_with_unequal_epochs_pools_the_values() -> None:
-    # One sample with 3 epochs (all 1.0) and one with 1 epoch (0.0): a resample holding each
-    # once has pooled mean 3/4, not the mean of means 1/2.
-    means = cluster_bootstrap_means([(3.0, 3), (0.0, 1)], rounds=200, seed=0)
-    assert set(means) <= {0.0, 0.75, 1.0}
-    assert 0.75 in means
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    st.lists(st.tuples(st.floats(-1, 1), st.integers(1, 3)), min_size=1, max_size=30),
-    st.integers(0, 2**32),
-)
-def test_bootstrap_with_the_same_seed_is_reproducible(
-    clusters: list[tuple[float, int]], seed: int
-) -> None:
-    first = cluster_bootstrap_interval(clusters, rounds=200, seed=seed)
-    assert first == cluster_bootstrap_interval(clusters, rounds=200, seed=seed)
-    assert first is not None and first[0] <= first[1]
-
-
-def test_bootstrap_refuses_bad_parameters_and_has_nothing_without_clusters() -> None:
-    assert cluster_bootstrap_interval([], rounds=10) is None
-    with pytest.raises(ValueError, match="rounds"):
-        cluster_bootstrap_interval([(1.0, 1)], rounds=0)
-    with pytest.raises(ValueError, match="confidence"):
-        cluster_bootstrap_interval([(1.0, 1)], confidence=1.0)

@@ -188,3 +188,22 @@ def test_the_same_seed_gives_the_same_comparison(
 ) -> None:
     a, b = run(values[0], epochs=2), run(values[1], epochs=2)
     assert compared(a, b, seed=seed) == compared(a, b, seed=seed)
+
+
+def test_large_pass_fail_runs_keep_the_properties() -> None:
+    """600 samples: the bootstrap resamples by counts here, and must behave the same."""
+    base_values = [1.0] * 400 + [0.0] * 200
+    candidate_values = [1.0] * 350 + [0.0] * 50 + [1.0] * 30 + [0.0] * 170
+    forward = compared(run(base_values), run(candidate_values)).scorer("match")
+    backward = compared(run(candidate_values), run(base_values)).scorer("match")
+    assert forward.difference.low is not None and forward.difference.high is not None
+    assert backward.difference.low == pytest.approx(-forward.difference.high, abs=1e-12)
+    assert backward.test.p_value == forward.test.p_value
+    assert forward.difference.low < -20 / 600 < forward.difference.high < 0.01
+    twice = compared(run(base_values, epochs=2), run(candidate_values, epochs=2)).scorer("match")
+    assert (twice.difference.low, twice.difference.high) == (
+        forward.difference.low,
+        forward.difference.high,
+    )
+    same = compared(run(base_values), run(base_values)).scorer("match")
+    assert (same.difference.low, same.difference.high, same.test.p_value) == (0.0, 0.0, 1.0)

@@ -8,9 +8,9 @@ and takes no part in the means or the tests. It never counts as a pass, and neve
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 #: A sample's identity within a run: (sample id, epoch).
 SampleKey = tuple[str, int]
@@ -34,9 +34,8 @@ class RunSamples:
     dataset_hash: str | None = None
 
 
-@dataclass(frozen=True)
-class Pair:
-    """One (sample id, epoch) both runs scored with this scorer."""
+class Pair(NamedTuple):
+    """One (sample id, epoch) both runs scored with this scorer (a tuple: runs have 10^5)."""
 
     sample_id: str
     epoch: int
@@ -98,8 +97,15 @@ def scorers_of(*runs: RunSamples) -> list[str]:
 
 def align(base: RunSamples, candidate: RunSamples, scorer: str) -> Alignment:
     """Pair the two runs' values of ``scorer`` on (sample id, epoch)."""
-    base_values = scorer_values(base, scorer)
-    candidate_values = scorer_values(candidate, scorer)
+    return align_values(scorer, scorer_values(base, scorer), scorer_values(candidate, scorer))
+
+
+def align_values(
+    scorer: str,
+    base_values: Mapping[SampleKey, float],
+    candidate_values: Mapping[SampleKey, float],
+) -> Alignment:
+    """:func:`align` of values already read with :func:`scorer_values`."""
     pairs = tuple(
         Pair(key[0], key[1], base_values[key], candidate_values[key])
         for key in sorted(base_values.keys() & candidate_values.keys())
@@ -126,6 +132,15 @@ def is_binary(values: Iterable[float]) -> bool:
     return all(v in (0.0, 1.0) for v in values)
 
 
-def pair_clusters(pairs: Sequence[Pair]) -> list[str]:
-    """The cluster (sample id) of each pair: epochs of one sample are one cluster."""
-    return [pair.sample_id for pair in pairs]
+def by_sample(pairs: Sequence[Pair]) -> list[list[Pair]]:
+    """The pairs grouped by sample id (epochs of one sample are one cluster), in order.
+
+    ``pairs`` must be sorted by sample id, as :func:`align` returns them.
+    """
+    groups: list[list[Pair]] = []
+    for pair in pairs:
+        if groups and groups[-1][0].sample_id == pair.sample_id:
+            groups[-1].append(pair)
+        else:
+            groups.append([pair])
+    return groups

@@ -25,36 +25,38 @@ from evalledger.stats.intervals import Z_95, wilson_interval
 MeanMethod = Literal["wilson", "clustered_stderr", "none"]
 
 
-def group_by_cluster(
-    values: Sequence[float], clusters: Sequence[Hashable]
-) -> dict[Hashable, list[float]]:
-    """Values grouped by their cluster, clusters in first-seen order."""
+#: Values grouped by cluster (one list per sample, its epochs' values).
+Groups = Sequence[Sequence[float]]
+
+
+def group_by_cluster(values: Sequence[float], clusters: Sequence[Hashable]) -> list[list[float]]:
+    """Values grouped by their cluster label, clusters in first-seen order."""
     if len(values) != len(clusters):
         raise ValueError(f"{len(values)} values but {len(clusters)} cluster labels")
     groups: dict[Hashable, list[float]] = {}
     for value, cluster in zip(values, clusters, strict=True):
         groups.setdefault(cluster, []).append(value)
-    return groups
+    return list(groups.values())
 
 
-def cluster_totals(values: Sequence[float], clusters: Sequence[Hashable]) -> list[ClusterTotal]:
-    """(sum, count) per cluster in first-seen order: what the cluster bootstrap resamples."""
-    return [(math.fsum(group), len(group)) for group in group_by_cluster(values, clusters).values()]
+def cluster_totals(groups: Groups) -> list[ClusterTotal]:
+    """(sum, count) per cluster: what the cluster bootstrap resamples."""
+    return [(math.fsum(group), len(group)) for group in groups]
 
 
-def clustered_stderr(values: Sequence[float], clusters: Sequence[Hashable]) -> float | None:
+def clustered_stderr(groups: Groups) -> float | None:
     """Inspect AI's clustered standard error of the mean; None under 2 clusters.
 
     One cluster carries no information about the spread between clusters, so there is no
     standard error to give (Inspect would divide by zero).
     """
-    groups = group_by_cluster(values, clusters)
     count = len(groups)
     if count < 2:
         return None
-    mean = math.fsum(values) / len(values)
-    spread = math.fsum(math.fsum(v - mean for v in group) ** 2 for group in groups.values())
-    return math.sqrt(spread * count / (count - 1)) / len(values)
+    n = sum(len(group) for group in groups)
+    mean = math.fsum(math.fsum(group) for group in groups) / n
+    spread = math.fsum(math.fsum(v - mean for v in group) ** 2 for group in groups)
+    return math.sqrt(spread * count / (count - 1)) / n
 
 
 @dataclass(frozen=True)
@@ -76,26 +78,21 @@ class MeanEstimate:
     method: MeanMethod
 
 
-def mean_estimate(
-    values: Sequence[float],
-    clusters: Sequence[Hashable],
-    binary: bool,
-    z: float = Z_95,
-) -> MeanEstimate:
-    """The mean of ``values`` with an interval that respects the clusters (see the module).
+def mean_estimate(groups: Groups, binary: bool, z: float = Z_95) -> MeanEstimate:
+    """The mean of the grouped values with an interval that respects the clusters.
 
     Wilson is used only when every sample has one value: the Wilson interval assumes
     independent trials, which the epochs of one sample are not.
     """
-    groups = group_by_cluster(values, clusters)
-    n, n_samples = len(values), len(groups)
+    n, n_samples = sum(len(group) for group in groups), len(groups)
     if n == 0:
         return MeanEstimate(None, None, None, 0, 0, "none")
-    mean = math.fsum(values) / n
+    total = math.fsum(math.fsum(group) for group in groups)
+    mean = total / n
     if binary and n == n_samples:
-        low, high = wilson_interval(round(math.fsum(values)), n, z)
+        low, high = wilson_interval(round(total), n, z)
         return MeanEstimate(mean, low, high, n, n_samples, "wilson")
-    stderr = clustered_stderr(values, clusters)
+    stderr = clustered_stderr(groups)
     if stderr is None:
         if binary:  # one sample, several epochs: nothing is known beyond the rate's range
             return MeanEstimate(mean, 0.0, 1.0, n, n_samples, "none")

@@ -16,8 +16,9 @@ samples are over (sample id, epoch) pairs, the unit a harness log records.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
@@ -25,16 +26,17 @@ from typing import Literal
 from evalledger.stats.align import (
     Alignment,
     MissingSample,
+    Pair,
     RunSamples,
-    align,
+    align_values,
+    by_sample,
     dataset_changed,
     is_binary,
-    pair_clusters,
     scorer_values,
     scorers_of,
 )
 from evalledger.stats.bootstrap import check_bootstrap_parameters, cluster_bootstrap_interval
-from evalledger.stats.clustered import MeanEstimate, cluster_totals, group_by_cluster, mean_estimate
+from evalledger.stats.clustered import MeanEstimate, cluster_totals, mean_estimate
 from evalledger.stats.jsonable import AsDict
 from evalledger.stats.paired import mcnemar_exact, wilcoxon_signed_rank
 
@@ -139,19 +141,19 @@ def z_for(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def _paired_test(alignment: Alignment, kind: Kind) -> PairedTest:
-    pairs = alignment.pairs
-    if not pairs:
+def _paired_test(samples: Sequence[Sequence[Pair]], kind: Kind) -> PairedTest:
+    if not samples:
         return PairedTest("none", None, 1.0)
-    groups = group_by_cluster([p.difference for p in pairs], pair_clusters(pairs))
-    if kind == "binary" and len(groups) == len(pairs):
-        base_only = sum(1 for p in pairs if p.base > p.candidate)
-        candidate_only = sum(1 for p in pairs if p.candidate > p.base)
+    if kind == "binary" and all(len(epochs) == 1 for epochs in samples):
+        base_only = sum(1 for (p,) in samples if p.base > p.candidate)
+        candidate_only = sum(1 for (p,) in samples if p.candidate > p.base)
         p_value = mcnemar_exact(base_only, candidate_only)
         return PairedTest(
             "mcnemar_exact", min(base_only, candidate_only), p_value, base_only, candidate_only
         )
-    result = wilcoxon_signed_rank([math.fsum(g) / len(g) for g in groups.values()])
+    result = wilcoxon_signed_rank(
+        [math.fsum(p.difference for p in epochs) / len(epochs) for epochs in samples]
+    )
     name: TestName = "wilcoxon_exact" if result.method == "exact" else "wilcoxon_normal"
     return PairedTest(name, result.statistic, result.p_value)
 
@@ -166,29 +168,29 @@ def compare_alignment(
     """The comparison of one scorer's aligned samples (what :func:`compare` does per scorer)."""
     check_bootstrap_parameters(rounds, confidence)
     pairs = alignment.pairs
-    clusters = pair_clusters(pairs)
+    samples = by_sample(pairs)
     binary = kind == "binary"
     z = z_for(confidence)
-    differences = [p.difference for p in pairs]
-    interval = cluster_bootstrap_interval(
-        cluster_totals(differences, clusters), rounds, seed, confidence
-    )
-    estimate = math.fsum(differences) / len(pairs) if pairs else None
-    epochs = group_by_cluster(differences, clusters)
-    changes = [SampleChange(p.sample_id, p.epoch, p.base, p.candidate, p.difference) for p in pairs]
+    differences = [[p.difference for p in epochs] for epochs in samples]
+    interval = cluster_bootstrap_interval(cluster_totals(differences), rounds, seed, confidence)
+    estimate = math.fsum(map(math.fsum, differences)) / len(pairs) if pairs else None
     regressed = sorted(
-        (c for c in changes if c.difference < 0),
+        (
+            SampleChange(p.sample_id, p.epoch, p.base, p.candidate, p.difference)
+            for p in pairs
+            if p.candidate < p.base
+        ),
         key=lambda c: (c.difference, c.sample_id, c.epoch),
     )
-    improved = sum(1 for c in changes if c.difference > 0)
+    improved = sum(1 for p in pairs if p.candidate > p.base)
     return ScorerComparison(
         scorer=alignment.scorer,
         kind=kind,
         n_pairs=len(pairs),
-        n_samples=len(epochs),
-        max_epochs=max((len(g) for g in epochs.values()), default=0),
-        base=mean_estimate([p.base for p in pairs], clusters, binary, z),
-        candidate=mean_estimate([p.candidate for p in pairs], clusters, binary, z),
+        n_samples=len(samples),
+        max_epochs=max(map(len, samples), default=0),
+        base=mean_estimate([[p.base for p in epochs] for epochs in samples], binary, z),
+        candidate=mean_estimate([[p.candidate for p in epochs] for epochs in samples], binary, z),
         difference=DifferenceEstimate(
             estimate=estimate,
             low=interval[0] if interval else None,
@@ -198,7 +200,7 @@ def compare_alignment(
             rounds=rounds,
             seed=seed,
         ),
-        test=_paired_test(alignment, kind),
+        test=_paired_test(samples, kind),
         counts=SampleCounts(
             improved=improved,
             regressed=len(regressed),
@@ -210,18 +212,23 @@ def compare_alignment(
     )
 
 
-def scorer_kind(runs: Sequence[RunSamples], scorer: str, declared: Kind | None = None) -> Kind:
-    """``binary`` when every value of the scorer in the runs is 0 or 1, else ``continuous``.
+def kind_of(values: Iterable[float], scorer: str, declared: Kind | None = None) -> Kind:
+    """``binary`` when every value of the scorer is 0 or 1, else ``continuous``.
 
     A declared kind wins, but ``binary`` declared for values other than 0 and 1 is refused.
     """
-    values = [v for run in runs for v in scorer_values(run, scorer).values()]
     binary = is_binary(values)
     if declared == "binary" and not binary:
         raise ValueError(f"kinds: scorer {scorer!r} is declared binary but has values not 0 or 1")
     if declared is not None:
         return declared
     return "binary" if binary else "continuous"
+
+
+def scorer_kind(runs: Sequence[RunSamples], scorer: str, declared: Kind | None = None) -> Kind:
+    """:func:`kind_of` over every value of ``scorer`` in the runs."""
+    values = [v for run in runs for v in scorer_values(run, scorer).values()]
+    return kind_of(values, scorer, declared)
 
 
 def compare(
@@ -246,19 +253,19 @@ def compare(
     if unknown:
         raise ValueError(f"scorers: {unknown} not used by either run; known: {known}")
     kinds = kinds or {}
-    entries = tuple(
-        compare_alignment(
-            align(base, candidate, name),
-            scorer_kind([base, candidate], name, kinds.get(name)),
-            confidence=confidence,
-            rounds=rounds,
-            seed=seed,
+    entries = []
+    for name in names:
+        base_values, candidate_values = scorer_values(base, name), scorer_values(candidate, name)
+        kind = kind_of(
+            itertools.chain(base_values.values(), candidate_values.values()),
+            name,
+            kinds.get(name),
         )
-        for name in names
-    )
+        alignment = align_values(name, base_values, candidate_values)
+        entries.append(compare_alignment(alignment, kind, confidence, rounds, seed))
     return Comparison(
         base_dataset_hash=base.dataset_hash,
         candidate_dataset_hash=candidate.dataset_hash,
         dataset_changed=dataset_changed([base.dataset_hash, candidate.dataset_hash]),
-        scorers=entries,
+        scorers=tuple(entries),
     )

@@ -18,7 +18,7 @@ from typing import Literal
 from evalledger.competitions.ratings import RatingInterval, bootstrap_intervals
 from evalledger.stats.align import RunSamples, align, dataset_changed, scorer_values
 from evalledger.stats.bootstrap import check_bootstrap_parameters
-from evalledger.stats.clustered import MeanEstimate, mean_estimate
+from evalledger.stats.clustered import MeanEstimate, group_by_cluster, mean_estimate
 from evalledger.stats.compare import Kind, TestName, compare_alignment, scorer_kind, z_for
 from evalledger.stats.jsonable import AsDict
 from evalledger.stats.multiple import check_alpha, holm_adjust
@@ -89,9 +89,8 @@ def rank_models(
     means: dict[str, MeanEstimate] = {}
     for model, run in runs.items():
         values = scorer_values(run, scorer)
-        means[model] = mean_estimate(
-            list(values.values()), [key[0] for key in values], resolved == "binary", z
-        )
+        groups = group_by_cluster(list(values.values()), [key[0] for key in values])
+        means[model] = mean_estimate(groups, resolved == "binary", z)
     order = sorted(runs, key=lambda m: (means[m].mean is None, -(means[m].mean or 0.0), m))
 
     compared = []
