@@ -79,6 +79,8 @@ def test_bad_input_is_refused_naming_what_is_wrong() -> None:
         compare(run([1.0]), run([1.0]), scorers=["nope"])
     with pytest.raises(ValueError, match="declared binary"):
         compare(run([0.5]), run([1.0]), kinds={"match": "binary"})
+    with pytest.raises(ValueError, match="kinds"):
+        compare(run([0.5]), run([1.0]), kinds={"f1": "continuous"})
     with pytest.raises(ValueError, match="rounds"):
         compare(run([1.0]), run([1.0]), rounds=0)
 

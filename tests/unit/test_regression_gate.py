@@ -111,7 +111,10 @@ def test_leaderboard_pairs_only_the_samples_both_models_ran() -> None:
     runs = {"a": run(passes(200)), "b": run(passes(100)[:200], ids=ids[:200])}
     board = rank_models(runs, "match", rounds=50)
     (pair,) = board.pairs
-    assert pair.n_pairs == 200
+    assert pair.n_pairs == 200 and pair.better == "a"
+    with_silent = rank_models({**runs, "c": run([0.5], scorer="f1")}, "match", rounds=20)
+    assert [row.model for row in with_silent.rows] == ["a", "b", "c"]
+    assert with_silent.rows[-1].mean.mean is None and with_silent.rows[-1].better_than == ()
     with pytest.raises(ValueError, match="scorer"):
         rank_models(runs, "nope")
 

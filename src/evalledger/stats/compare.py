@@ -217,18 +217,14 @@ def kind_of(values: Iterable[float], scorer: str, declared: Kind | None = None) 
 
     A declared kind wins, but ``binary`` declared for values other than 0 and 1 is refused.
     """
+    if declared not in (None, "binary", "continuous"):
+        raise ValueError(f"kinds: scorer {scorer!r}: kind must be binary or continuous")
     binary = is_binary(values)
     if declared == "binary" and not binary:
         raise ValueError(f"kinds: scorer {scorer!r} is declared binary but has values not 0 or 1")
     if declared is not None:
         return declared
     return "binary" if binary else "continuous"
-
-
-def scorer_kind(runs: Sequence[RunSamples], scorer: str, declared: Kind | None = None) -> Kind:
-    """:func:`kind_of` over every value of ``scorer`` in the runs."""
-    values = [v for run in runs for v in scorer_values(run, scorer).values()]
-    return kind_of(values, scorer, declared)
 
 
 def compare(
@@ -245,7 +241,7 @@ def compare(
 
     ``kinds`` overrides the detected kind of a scorer. ``rounds`` and ``seed`` drive the
     bootstrap: the same data and seed always give the same intervals. A scorer named in
-    ``scorers`` that neither run used is refused (ValueError naming it).
+    ``scorers`` or ``kinds`` that neither run used is refused (ValueError naming it).
     """
     known = scorers_of(base, candidate)
     names = known if scorers is None else list(dict.fromkeys(scorers))
@@ -253,6 +249,8 @@ def compare(
     if unknown:
         raise ValueError(f"scorers: {unknown} not used by either run; known: {known}")
     kinds = kinds or {}
+    if unknown_kinds := sorted(set(kinds) - set(known)):
+        raise ValueError(f"kinds: {unknown_kinds} not used by either run; known: {known}")
     entries = []
     for name in names:
         base_values, candidate_values = scorer_values(base, name), scorer_values(candidate, name)

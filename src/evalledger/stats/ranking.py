@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from evalledger.competitions.ratings import RatingInterval, bootstrap_intervals
-from evalledger.stats.align import RunSamples, align, dataset_changed, scorer_values
+from evalledger.stats.align import RunSamples, align_values, dataset_changed, scorer_values
 from evalledger.stats.bootstrap import check_bootstrap_parameters
 from evalledger.stats.clustered import MeanEstimate, group_by_cluster, mean_estimate
-from evalledger.stats.compare import Kind, TestName, compare_alignment, scorer_kind, z_for
+from evalledger.stats.compare import Kind, TestName, compare_alignment, kind_of, z_for
 from evalledger.stats.jsonable import AsDict
 from evalledger.stats.multiple import check_alpha, holm_adjust
 
@@ -82,22 +82,21 @@ def rank_models(
     """
     check_alpha(alpha)
     check_bootstrap_parameters(rounds, confidence)
-    if not any(scorer_values(run, scorer) for run in runs.values()):
+    values = {model: scorer_values(run, scorer) for model, run in runs.items()}
+    if not any(values.values()):
         raise ValueError(f"scorer: no run has values for {scorer!r}")
-    resolved = scorer_kind(list(runs.values()), scorer, kind)
+    resolved = kind_of((v for by_key in values.values() for v in by_key.values()), scorer, kind)
     z = z_for(confidence)
     means: dict[str, MeanEstimate] = {}
-    for model, run in runs.items():
-        values = scorer_values(run, scorer)
-        groups = group_by_cluster(list(values.values()), [key[0] for key in values])
+    for model, by_key in values.items():
+        groups = group_by_cluster(list(by_key.values()), [key[0] for key in by_key])
         means[model] = mean_estimate(groups, resolved == "binary", z)
     order = sorted(runs, key=lambda m: (means[m].mean is None, -(means[m].mean or 0.0), m))
 
     compared = []
     for higher, lower in itertools.combinations(order, 2):
-        entry = compare_alignment(
-            align(runs[lower], runs[higher], scorer), resolved, confidence, rounds, seed
-        )
+        alignment = align_values(scorer, values[lower], values[higher])
+        entry = compare_alignment(alignment, resolved, confidence, rounds, seed)
         compared.append((higher, lower, entry))
     adjusted = holm_adjust([entry.test.p_value for _, _, entry in compared])
     pairs = []
