@@ -172,6 +172,22 @@ ROUTES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/frameworks/metrics"): lambda c: {"framework": "f", "name": "m", "value": 1.0},
     ("PUT", "/api/v1/frameworks/{framework}/configuration"): lambda c: {"config": {"a": 1}},
     ("POST", "/api/v1/frameworks/{framework}/state"): lambda c: {"state": {"a": 1}},
+    ("POST", "/api/v1/runs"): lambda c: {
+        "external_id": f"r{n()}",
+        "task": "t",
+        "model": "m",
+        "tags": ["a"],
+        "metadata": {"k": [1, 2.5]},
+        "metrics": {"s": {"accuracy": 0.5}},
+        "samples": [
+            {
+                "sample_id": "1",
+                "input": {"q": "x"},
+                "output": "y",
+                "scores": {"s": {"value": 1.0, "raw": "C", "explanation": "e"}},
+            }
+        ],
+    },
     ("POST", "/api/v1/power/nodes"): lambda c: {
         "name": f"p{n()}",
         "description": "d",

@@ -30,6 +30,7 @@ from evalledger.evolution.client import EvolutionClient
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.operations.spec import BlockingBinder, Operation
 from evalledger.power.client import PowerClient
+from evalledger.runs.operations import RunsOperations
 from evalledger.sdk.recorder import Recorder
 from evalledger.verification.client import VerificationClient
 
@@ -46,6 +47,7 @@ class Client(
     VerificationClient,
     ConsensusClient,
     FrameworkOperations,
+    RunsOperations,
     PowerClient,
     EvolutionClient,
 ):
@@ -119,6 +121,7 @@ class SyncRecorder:
 
 class SyncClient(
     FrameworkOperations,
+    RunsOperations,
     BlockingBinder,
 ):
     """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.

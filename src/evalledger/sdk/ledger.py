@@ -24,6 +24,7 @@ from evalledger.db.engine import Database
 from evalledger.evolution.facade import EvolutionFacade
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.power.facade import PowerFacade
+from evalledger.runs.operations import RunsOperations
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
 from evalledger.verification.facade import VerificationFacade
@@ -58,6 +59,7 @@ class Ledger(
     VerificationFacade,
     ConsensusFacade,
     FrameworkOperations,
+    RunsOperations,
     PowerFacade,
     EvolutionFacade,
 ):
