@@ -204,6 +204,10 @@ async def test_results_explorer_in_chromium(
         notices = " ".join(await page.locator(".notice").all_inner_texts())
         assert "colour" in notices and "min_score" in notices
         assert await _table_ids(page) == await _api_ids(api, agent="probe", limit=25)
+        for path in ("/", "/agents/probe", "/events", "/assessments", "/verification", "/status"):
+            answer = await page.goto(f"{base}{path}?nonsense=1&range=1y")
+            assert answer is not None and answer.status == 200, path
+            assert "nonsense" in " ".join(await page.locator(".notice").all_inner_texts())
 
         # Events and claims have pages of their own; a missing one is the HTML not-found.
         await page.goto(f"{base}/events")
@@ -257,9 +261,17 @@ async def test_results_explorer_in_chromium(
 
         # Opt-in auto-refresh: a meta refresh only when asked for.
         assert await page.locator("meta[http-equiv=refresh]").count() == 0
-        await page.click("header a.refresh")
-        await page.wait_for_url("**refresh=30**")
+        async with page.expect_navigation() as refreshed:
+            await page.click("header a.refresh")
+        answer = await refreshed.value
+        assert answer is not None and answer.status == 200 and "refresh=30" in page.url
         assert await page.get_attribute("meta[http-equiv=refresh]", "content") == "30"
+        assert await page.locator("#groups tbody tr").count() == 2  # the same page, refreshing
+        # Links keep refreshing, until "stop".
+        assert "refresh=30" in str(await page.get_attribute("a[href*='group_by=tag']", "href"))
+        await page.click("header a.refresh.on")
+        await page.wait_for_selector("#groups")
+        assert await page.locator("meta[http-equiv=refresh]").count() == 0
 
         # A second project's key joins the session; the switcher moves between the two.
         await page.goto(f"{base}/sign-in?next=/results")

@@ -107,7 +107,12 @@ def test_time_ranges() -> None:
         datetime(2026, 11, 1, tzinfo=UTC),
         datetime(2026, 12, 1, tzinfo=UTC),  # "to" a day includes that day
     )
-    assert custom.covers(datetime(2026, 11, 30, 23, 59)) and not custom.covers(now)
+    assert custom.overlaps_day(datetime(2026, 11, 30)) and not custom.overlaps_day(now)
+    # "24 h" at noon overlaps yesterday; yesterday's point is drawn at the range's start.
+    day = resolve("24h", None, None, now)
+    yesterday = datetime(2026, 11, 30, tzinfo=UTC)
+    assert day.overlaps_day(yesterday) and not day.overlaps_day(yesterday - timedelta(days=1))
+    assert day.clamp(yesterday) == now - timedelta(hours=24) and day.clamp(now) == now
     for bad in (
         ("1y", None, None),
         ("custom", "yesterday", None),

@@ -46,6 +46,10 @@ KEY_SEPARATOR = "."
 HERE = Path(__file__).parent
 #: ``?refresh=N``: reload the page every N seconds (opt-in), within these bounds.
 REFRESH_MIN, REFRESH_MAX = 5, 3600
+#: Query parameters of every page, read by the page frame rather than by a route.
+PAGE_PARAMS = frozenset({"refresh"})
+PAGE_PARAMS_KEY = "evalledger.page_params"
+NOTICES_KEY = "evalledger.notices"
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -84,9 +88,15 @@ def join_keys(keys: list[str]) -> str:
     return KEY_SEPARATOR.join(unique[-MAX_KEYS:])
 
 
+def _page_params(request: Request) -> dict[str, str]:
+    """The parameters every page takes (``refresh``), set aside by :class:`LenientRoute`."""
+    found: dict[str, str] = request.scope.get(PAGE_PARAMS_KEY, {})
+    return found
+
+
 def refresh_seconds(request: Request) -> int | None:
     """The opt-in auto-refresh interval of ``?refresh=N`` (clamped), or ``None``."""
-    raw = request.query_params.get("refresh", "")
+    raw = _page_params(request).get("refresh", "")
     if not raw.isdigit():
         return None
     return max(REFRESH_MIN, min(REFRESH_MAX, int(raw)))
@@ -96,7 +106,8 @@ def url_with(request: Request, **changes: str | None) -> str:
     """This page's URL with some query parameters changed (``None`` removes one; ``from_``
     names ``from``, a Python keyword)."""
     changes = {k.removesuffix("_"): v for k, v in changes.items()}
-    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    current = [*request.query_params.multi_items(), *_page_params(request).items()]
+    pairs = [(k, v) for k, v in current if k not in changes]
     pairs += [(k, v) for k, v in changes.items() if v is not None]
     query = urlencode(pairs)
     return request.url.path + (f"?{query}" if query else "")
@@ -108,9 +119,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     fresh = not csrf.valid_token(token)
     if fresh:
         token = csrf.new_token()
-    notices = list(request.scope.get("evalledger.notices", [])) + list(
-        context.pop("notices", None) or []
-    )
+    notices = list(request.scope.get(NOTICES_KEY, [])) + list(context.pop("notices", None) or [])
     html = templates.get_template(name).render(
         request=request,
         no_auth=request.app.state.no_auth,
@@ -214,27 +223,30 @@ class LenientRoute(APIRoute):
     def get_route_handler(self) -> Endpoint:
         handler = super().get_route_handler()
         declared, repeatable = _declared(self)
-        declared.add("refresh")
 
         async def lenient(request: Request) -> Response:
             kept: list[tuple[str, str]] = []
+            page: dict[str, str] = {}
             dropped: list[str] = []
             for name, value in request.query_params.multi_items():
                 clean = "\x00" not in name + value
                 repeat = name in {k for k, _ in kept} and name not in repeatable
-                if name in declared and clean and not repeat:
+                if name in PAGE_PARAMS and clean:
+                    page.setdefault(name, value)
+                elif name in declared and clean and not repeat:
                     kept.append((name, value))
                 else:
                     dropped.append(name.replace("\x00", "")[:40])
-            if dropped:
+            if dropped or page:
                 scope = dict(request.scope)
                 scope["query_string"] = urlencode(kept).encode("latin-1")
-                scope["evalledger.notices"] = [
-                    "ignored query parameter"
-                    + ("s " if len(dropped) > 1 else " ")
-                    + ", ".join(repr(d) for d in dict.fromkeys(dropped))
-                    + " (not used by this page, or given twice)"
-                ]
+                scope[PAGE_PARAMS_KEY] = page
+                if dropped:
+                    names = ", ".join(repr(d) for d in dict.fromkeys(dropped))
+                    scope[NOTICES_KEY] = [
+                        f"ignored query parameter{'s' if len(dropped) > 1 else ''} {names} "
+                        "(not used by this page, or given twice)"
+                    ]
                 request = Request(scope, request.receive)
             try:
                 return await handler(request)

@@ -70,8 +70,15 @@ class SkillHistogram:
     buckets: list[int]
 
 
-async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
-    """Per UTC day of the agent's current epoch: results, passes, mean score, XP awarded."""
+async def agent_daily(
+    ledger: Ledger,
+    agent_type: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[DayPoint]:
+    """Per UTC day of the agent's current epoch: results, passes, mean score, XP awarded,
+    of the results tested in ``[since, until)`` (a day at a range's edge counts only the
+    results inside it)."""
     t = CustodyTestResult
     async with ledger._read() as uow:
         epoch = (
@@ -80,7 +87,8 @@ async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
             .where(AgentMetrics.agent_type == agent_type)
             .scalar_subquery()
         )
-        day = day_text(uow.dialect, func.coalesce(t.tested_at, t.created_at)).label("day")
+        tested = func.coalesce(t.tested_at, t.created_at)
+        day = day_text(uow.dialect, tested).label("day")
         stmt = (
             select(
                 day,
@@ -94,6 +102,10 @@ async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
             .group_by(day)
             .order_by(day)
         )
+        if since is not None:
+            stmt = stmt.where(tested >= since)
+        if until is not None:
+            stmt = stmt.where(tested < until)
         rows = (await uow.session.execute(stmt)).all()
     return [
         DayPoint(

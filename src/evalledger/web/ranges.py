@@ -31,10 +31,21 @@ class TimeRange:
     raw_from: str = ""
     raw_to: str = ""
 
-    def covers(self, moment: datetime) -> bool:
+    def clamp(self, moment: datetime) -> datetime:
+        """``moment`` moved into the range: a day that began before "24 h" ago is drawn at
+        the range's start (its point counts only the results inside the range)."""
         moment = aware(moment)
-        return (self.since is None or moment >= self.since) and (
-            self.until is None or moment < self.until
+        if self.since is not None and moment < self.since:
+            return self.since
+        if self.until is not None and moment > self.until:
+            return self.until
+        return moment
+
+    def overlaps_day(self, day_start: datetime) -> bool:
+        """Whether the UTC day starting at ``day_start`` has any moment in the range."""
+        day_start = aware(day_start)
+        return (self.since is None or day_start + timedelta(days=1) > self.since) and (
+            self.until is None or day_start < self.until
         )
 
 

@@ -239,7 +239,9 @@ async def results_page(
     except ValidationFailed as exc:  # a cursor of another ordering, or mangled
         view.notices.append(f"{exc.message}: showing the first page")
         shown = await window(current.ledger, view, after=None, before=None, last=False)
-    agents = sorted(a.agent_type for a in await current.ledger.list_agents())
+    agents = {a.agent_type for a in await current.ledger.list_agents()}
+    if "agent" in view.filters:  # a bookmarked agent since deleted still shows as chosen
+        agents.add(view.filters["agent"])
     return render(
         request,
         "results.html",
@@ -250,7 +252,7 @@ async def results_page(
         page=shown,
         at_start=after is None and before is None and not last,
         at_end=bool(last),
-        agents=agents,
+        agents=sorted(agents),
         sorts=SORTS,
         orders=ORDERS,
         page_sizes=PAGE_SIZES,

@@ -218,10 +218,12 @@ async def agent_page(
     for d in days:
         total += d.xp
         progression.append((d, total, level_for_xp(total)[0]))
-    shown = [row for row in progression if span.covers(row[0].at)]
-    axis = ranges.axis(span, [d.at for d, _, _ in shown], now)
+    shown = [row for row in progression if span.overlaps_day(row[0].at)]
+    # The scores are of the results inside the range only (a day at its edge, partly).
+    in_range = await queries.agent_daily(ledger, agent_type, span.since, span.until)
+    axis = ranges.axis(span, [span.clamp(d.at) for d in in_range], now)
     score_chart = line_chart(
-        [Point(d.day, d.avg_score, d.passed * 2 >= d.results, d.at) for d, _, _ in shown],
+        [Point(d.day, d.avg_score, d.passed * 2 >= d.results, span.clamp(d.at)) for d in in_range],
         title="mean score per day",
         css_class="score-chart",
         y_min=0,
@@ -229,7 +231,7 @@ async def agent_page(
         time_axis=axis,
     )
     xp_chart = line_chart(
-        [Point(d.day, cumulative, None, d.at) for d, cumulative, _ in shown],
+        [Point(d.day, cumulative, None, span.clamp(d.at)) for d, cumulative, _ in shown],
         title="XP from results, cumulative",
         css_class="xp-chart",
         y_min=0,
