@@ -56,6 +56,16 @@ async def _probe_results(ledger: Ledger) -> None:
     )
 
 
+async def _veterans(ledger: Ledger) -> None:
+    """Two agents far up the levels: 1,070,000 XP wraps past the top level (a prestige)."""
+    for name in ("veteran", "climber"):
+        await ledger.create_or_update_agent_metrics(name)
+    for awarded in ({"veteran": 1_000_000, "climber": 670_000}, {"veteran": 70_000}):
+        await ledger.record_event(
+            {"event_type": "grant", "participants": list(awarded), "xp_awarded": awarded}
+        )
+
+
 async def _other_project_key(ledger: Ledger) -> str:
     """A read key of a second project holding one agent, ``elsewhere``, with one result."""
     async with UnitOfWork(ledger.db, write=True, tenant_scoped=False) as uow:
@@ -101,6 +111,7 @@ async def test_results_explorer_in_chromium(
     await generate(ledger, "small", seed=5, on_key=keys.append)
     (read_key,) = keys
     await _probe_results(ledger)
+    await _veterans(ledger)
     second_key = await _other_project_key(ledger)
     backend = ledger.db.dialect_name
 
@@ -247,6 +258,20 @@ async def test_results_explorer_in_chromium(
             f"P{agents[e['agent_type']]['prestige']} · L{agents[e['agent_type']]['level']}"
             for e in board["entries"]
         ]
+        # Ranked by XP, the prestige shows: P2 · L4 (1,070,000 XP) above P1 · L32 (670,000).
+        await page.click("nav.ranges a:text-is('XP')")
+        await page.wait_for_url("**method=xp**")
+        by_xp = (await api.get("/api/v1/leaderboard", params={"method": "xp"})).json()
+        names = await page.eval_on_selector_all(
+            "#leaderboard tbody tr", "rows => rows.map(r => r.dataset.agent)"
+        )
+        assert names == [e["agent_type"] for e in by_xp["entries"]]
+        assert names[:2] == ["veteran", "climber"]
+        levels = await page.locator("#leaderboard td.level").all_inner_texts()
+        assert levels[:2] == ["P2 · L4", "P1 · L32"]
+        await _shot(page, "leaderboard-xp", backend)
+        await page.goto(f"{base}/")
+
         # Recent results are in time order, newest first.
         stamps = await page.eval_on_selector_all(
             "#recent time", "ts => ts.map(t => t.getAttribute('datetime'))"
