@@ -205,9 +205,7 @@ def _run_header(where: Where, doc: Mapping[str, Any], task: str) -> RunHeader:
         task_version=None if version is None else str(version),
         dataset=dataset,
         model=_text(doc.get("model_name")) or _text(run_config.get("model")),
-        model_args=model_args
-        if isinstance(model_args, Mapping)
-        else _parse_args(model_args),
+        model_args=model_args if isinstance(model_args, Mapping) else _parse_args(model_args),
         generate_config=gen_kwargs,
         solver={
             k: config[k]
@@ -346,9 +344,7 @@ def _sample(path: Path, task: str, line: int, records: list[dict[str, Any]]) -> 
         },
         scores=scores,
         metadata={"doc": first["doc"]} if "doc" in first else {},
-        extra={
-            k: first[k] for k in ("doc_hash", "prompt_hash", "target_hash") if k in first
-        },
+        extra={k: first[k] for k in ("doc_hash", "prompt_hash", "target_hash") if k in first},
     )
 
 

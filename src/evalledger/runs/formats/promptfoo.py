@@ -116,7 +116,9 @@ def _run_header(
     )
     scorers = [
         Scorer(name="pass", metrics=counts),
-        Scorer(name="score", metrics=(Metric("score", "sum", optional_float(metrics.get("score"))),)),
+        Scorer(
+            name="score", metrics=(Metric("score", "sum", optional_float(metrics.get("score"))),)
+        ),
     ]
     named_counts = metrics.get("namedScoresCount") or {}
     for name, total in (metrics.get("namedScores") or {}).items():
