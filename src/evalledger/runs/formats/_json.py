@@ -22,9 +22,9 @@ SKIPPED = "<skipped>"
 
 def _json_error(path: Path, exc: Exception) -> LogFormatError:
     detail = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, ijson.IncompleteJSONError) and "premature EOF" in detail.lower():
+    if "premature eof" in detail.lower() or "incomplete json content" in detail.lower():
         return LogFormatError(path, "the file ends early (truncated JSON)")
-    return LogFormatError(path, f"not valid JSON ({detail[:200]})")
+    return LogFormatError(path, f"not valid JSON ({' '.join(detail.split())[:200]})")
 
 
 def read_skipping(path: Path, skip: Collection[str]) -> dict[str, Any]:

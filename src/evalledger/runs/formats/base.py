@@ -220,12 +220,12 @@ class Format(Protocol):
 
 
 def source_file(path: Path) -> SourceFile:
-    """``path`` with its size and SHA-256, read in 1 MiB chunks (flat memory)."""
+    """``path`` with its size and SHA-256, read in 64 KiB chunks (flat memory)."""
     digest = hashlib.sha256()
     size = 0
     try:
         with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
+            while chunk := fh.read(1 << 16):
                 digest.update(chunk)
                 size += len(chunk)
     except FileNotFoundError:

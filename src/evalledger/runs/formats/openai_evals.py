@@ -37,8 +37,9 @@ from evalledger.runs.formats.base import (
 
 #: Samples held open at once before the oldest is emitted without waiting for its match.
 MAX_OPEN = 10_000
-#: How many emitted sample ids are remembered, to number a repeated sample's epochs.
-_RECENT = 10_000
+#: How many emitted sample ids are remembered, to number a repeated sample's epochs (an eval
+#: that records several matches for one sample records them close together).
+_RECENT = 256
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
