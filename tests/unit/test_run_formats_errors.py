@@ -49,6 +49,7 @@ def _truncate(source: Path, target: Path, keep: float = 0.6) -> Path:
         INSPECT / "arith_epochs.json",
         PROMPTFOO_OUT,
         OPENAI / "arith_match_solver.jsonl",
+        lm_eval_results(),
     ],
     ids=lambda p: p.name,
 )

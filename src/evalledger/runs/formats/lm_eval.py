@@ -110,8 +110,9 @@ def _load(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             doc = json.load(fh)
     except json.JSONDecodeError as exc:
-        problem = "the file ends early (truncated JSON)" if "Expecting" in str(exc) else ""
-        raise LogFormatError(path, problem or f"not valid JSON ({exc})") from None
+        if exc.pos >= len(exc.doc.rstrip()):
+            raise LogFormatError(path, "the file ends early (truncated JSON)") from None
+        raise LogFormatError(path, f"not valid JSON ({exc})") from None
     except UnicodeDecodeError:
         raise LogFormatError(path, "not a JSON log (not UTF-8 text)") from None
     if not isinstance(doc, dict) or "results" not in doc:
