@@ -106,16 +106,24 @@ def inspect_reduced(
     samples: Iterable[Sample], scorer: str, reducer: str | None
 ) -> list[Reduced] | None:
     """Every sample's score by ``scorer``, its epochs reduced by ``reducer``, in first-seen
-    order; errored samples (no score) are left out, as Inspect leaves them out. None when the
-    reducer cannot be redone."""
+    order; errored samples (no score) are left out, as Inspect leaves them out.
+
+    None when this cannot be redone: a reducer this module does not know, no sample scored by
+    ``scorer`` (Inspect reports a scorer with map values once per key, under names the
+    samples do not carry), or list or map values (Inspect reduces those per element).
+    """
     grouped: dict[str, list[SampleScore]] = {}
     metadata: dict[str, Mapping[str, Any]] = {}
     for sample in samples:
         score = sample.scores.get(scorer)
         if score is None:
             continue
+        if isinstance(score.value, list | dict):
+            return None
         grouped.setdefault(sample.sample_id, []).append(score)
         metadata.setdefault(sample.sample_id, sample.metadata)
+    if not grouped:
+        return None
     out: list[Reduced] = []
     for sample_id, scores in grouped.items():
         if (reducer or "mean") not in _REDUCERS and reducer != "mode":
