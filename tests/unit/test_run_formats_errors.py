@@ -214,3 +214,21 @@ def test_an_openai_match_event_with_a_bad_verdict_names_the_sample(tmp_path: Pat
         _consume(bad)
     assert caught.value.sample is not None and record["sample_id"] in caught.value.sample
     assert "match.correct must be true or false" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("source", "edit"),
+    [
+        (INSPECT / "arith_epochs.json", lambda d: d["eval"].update(metadata="not a map")),
+        (PROMPTFOO_OUT, lambda d: d["config"].update(tags=["a", "b"])),
+        (lm_eval_results(), lambda d: d.update({"higher_is_better": ["acc"]})),
+    ],
+    ids=["inspect", "promptfoo", "lm_eval"],
+)
+def test_a_field_of_the_wrong_shape_is_bad_input_not_a_crash(
+    source: Path, edit: Callable[[dict[str, Any]], None], tmp_path: Path
+) -> None:
+    bad = _edit_json(source, tmp_path / source.name, edit)
+    with pytest.raises(LogFormatError, match=r"malformed \w+ log") as caught:
+        _consume(bad)
+    assert caught.value.message.startswith(str(bad))

@@ -13,9 +13,10 @@ and tests compare values directly.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -233,6 +234,48 @@ def source_file(path: Path) -> SourceFile:
     except IsADirectoryError:
         raise LogFormatError(path, "is a folder, not a log file") from None
     return SourceFile(path=path, name=path.name, size=size, sha256=digest.hexdigest())
+
+
+# -- guards: a malformed file is bad input, never a crash ------------------------------------
+
+#: What a reader's plain dict/list handling raises on a value of an unexpected shape.
+_SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def _malformed(fmt: Any, path: Path, exc: Exception) -> LogFormatError:
+    detail = " ".join(str(exc).split())[:200]
+    return LogFormatError(path, f"malformed {fmt.name} log ({type(exc).__name__}: {detail})")
+
+
+def guard_header(
+    read: Callable[[Any, Path], LogHeader],
+) -> Callable[[Any, Path], LogHeader]:
+    """``read_header`` with any shape error of the file (a list where a map belongs, ...)
+    reported as a :class:`LogFormatError` naming the file, not as a traceback."""
+
+    @functools.wraps(read)
+    def guarded(self: Any, path: Path) -> LogHeader:
+        try:
+            return read(self, path)
+        except _SHAPE_ERRORS as exc:
+            raise _malformed(self, path, exc) from exc
+
+    return guarded
+
+
+def guard_samples(
+    read: Callable[[Any, Path], Iterator[Sample]],
+) -> Callable[[Any, Path], Iterator[Sample]]:
+    """``iter_samples`` with the same guard as :func:`guard_header`."""
+
+    @functools.wraps(read)
+    def guarded(self: Any, path: Path) -> Iterator[Sample]:
+        try:
+            yield from read(self, path)
+        except _SHAPE_ERRORS as exc:
+            raise _malformed(self, path, exc) from exc
+
+    return guarded
 
 
 # -- small validators shared by the readers -------------------------------------------------

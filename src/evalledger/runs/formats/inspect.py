@@ -29,6 +29,8 @@ from evalledger.runs.formats.base import (
     Timing,
     TokenUsage,
     Where,
+    guard_header,
+    guard_samples,
     optional_float,
     optional_int,
     source_file,
@@ -52,6 +54,7 @@ class InspectFormat:
             return keys[:1] == ["version"] and "eval" in keys[1:]
         return False
 
+    @guard_header
     def read_header(self, path: Path) -> LogHeader:
         source = source_file(path)
         log = _read_eval_header(path) if _zip.is_zip(path) else _read_json_header(path)
@@ -65,6 +68,7 @@ class InspectFormat:
         run = _run_header(where, log)
         return LogHeader(format=INSPECT, schema_version=str(version), source=source, runs=(run,))
 
+    @guard_samples
     def iter_samples(self, path: Path) -> Iterator[Sample]:
         where = Where(path)
         if _zip.is_zip(path):

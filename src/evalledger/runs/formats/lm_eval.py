@@ -34,6 +34,8 @@ from evalledger.runs.formats.base import (
     Scorer,
     SourceFile,
     Where,
+    guard_header,
+    guard_samples,
     optional_float,
     optional_int,
     source_file,
@@ -63,6 +65,7 @@ class LmEvalFormat:
         keys = _json.first_keys(path, 3)
         return bool(keys) and keys[0] == "results" and bool(_MARKERS & set(keys[1:]))
 
+    @guard_header
     def read_header(self, path: Path) -> LogHeader:
         where = Where(path)
         source = source_file(path)
@@ -94,6 +97,7 @@ class LmEvalFormat:
             companions=tuple(companions),
         )
 
+    @guard_samples
     def iter_samples(self, path: Path) -> Iterator[Sample]:
         doc = _load(path)
         where = Where(path)

@@ -30,6 +30,8 @@ from evalledger.runs.formats.base import (
     Timing,
     TokenUsage,
     Where,
+    guard_header,
+    guard_samples,
     optional_float,
     optional_int,
     source_file,
@@ -61,6 +63,7 @@ class OpenAIEvalsFormat:
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
             return False
 
+    @guard_header
     def read_header(self, path: Path) -> LogHeader:
         where = Where(path)
         source = source_file(path)
@@ -85,6 +88,7 @@ class OpenAIEvalsFormat:
             runs=(_run_header(where, spec, report),),
         )
 
+    @guard_samples
     def iter_samples(self, path: Path) -> Iterator[Sample]:
         run_key: str | None = None
         open_samples: OrderedDict[str, _Open] = OrderedDict()

@@ -26,6 +26,8 @@ from evalledger.runs.formats.base import (
     Timing,
     TokenUsage,
     Where,
+    guard_header,
+    guard_samples,
     optional_float,
     optional_int,
     source_file,
@@ -52,6 +54,7 @@ class PromptfooFormat:
     def detect(self, path: Path) -> bool:
         return path.suffix == ".json" and "evalId" in _json.first_keys(path, 2)
 
+    @guard_header
     def read_header(self, path: Path) -> LogHeader:
         where = Where(path)
         source = source_file(path)
@@ -92,6 +95,7 @@ class PromptfooFormat:
             },
         )
 
+    @guard_samples
     def iter_samples(self, path: Path) -> Iterator[Sample]:
         for raw in _json.iter_items(path, "results.results.item"):
             yield sample_from(Where(path), raw)
