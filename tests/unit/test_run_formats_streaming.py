@@ -27,7 +27,7 @@ from tests.support.harness_logs import (
     lm_eval_results,
 )
 
-SMALL, LARGE = 150, 1200
+SMALL, LARGE = 100, 800
 
 
 def _inspect_eval(folder: Path, n: int) -> Path:
