@@ -549,9 +549,11 @@ RUN_MODELS = (("mockllm/small", 0.62), ("mockllm/large", 0.74))
 async def _runs(ledger: Ledger, rng: random.Random, plan: Plan, counts: Counter[str]) -> None:
     questions = [(rng.randint(1, 99), rng.randint(1, 99)) for _ in range(plan.executions * 6)]
     for model, skill in RUN_MODELS:
-        samples = []
+        samples: list[dict[str, Any]] = []
+        correct = 0
         for number, (a, b) in enumerate(questions, start=1):
             right = rng.random() < skill
+            correct += right
             answer = str(a + b if right else a + b + rng.choice([-1, 1]))
             samples.append(
                 {
@@ -571,7 +573,7 @@ async def _runs(ledger: Ledger, rng: random.Random, plan: Plan, counts: Counter[
                     "output_tokens": rng.randint(1, 4),
                 }
             )
-        accuracy = sum(s["scores"]["match"]["value"] for s in samples) / len(samples)
+        accuracy = correct / len(samples)
         await ledger.record_run(
             {
                 "external_id": f"demo-arith-{model}",
