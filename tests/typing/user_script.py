@@ -12,8 +12,12 @@ import uuid
 from evalledger import Client, Ledger, SyncClient
 from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
 from evalledger.competitions.schemas import Leaderboard
+from evalledger.evolution.schemas import AgentOut
 from evalledger.framework.schemas import ExecutionOut
+from evalledger.pagination import Page
 from evalledger.sdk.client import SyncRecorder
+from evalledger.verification.schemas import ClaimOut, ConsensusOut
+from evalledger.verification.training_schemas import CheckpointOut, TrainingBatch
 
 
 async def in_process() -> None:
@@ -28,7 +32,11 @@ async def in_process() -> None:
         started: ExecutionOut = await ledger.start_execution({"framework": "kite"})
         runs: list[ExecutionOut] = await ledger.list_executions(framework="kite", limit=5)
         print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
-        print(started.id, len(runs))
+        claim: ClaimOut = await ledger.create_claim({"external_id": "c1", "content": "x"})
+        claims: Page[ClaimOut] = await ledger.list_claims(limit=10)
+        decision: ConsensusOut = await ledger.compute_consensus("c1", "majority")
+        lineage: list[AgentOut] = await ledger.agent_lineage(uuid.uuid4())
+        print(started.id, len(runs), claim.id, claims.next_cursor, decision.valid, lineage)
 
 
 async def remote() -> None:
@@ -38,7 +46,9 @@ async def remote() -> None:
         )
         custody: CustodyMetrics = await client.get_custody_metrics("guardian")
         one: ExecutionOut = await client.get_execution(uuid.uuid4())
-        print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
+        batch: TrainingBatch = await client.claim_training_batch("empirical", 10)
+        best: AgentOut = await client.best_agent(3)
+        print(recorded.updated_custody_metrics, custody.custody_xp, one.status, batch, best)
 
 
 def blocking() -> None:
@@ -53,7 +63,9 @@ def blocking() -> None:
             result_id: uuid.UUID = rec.record("guardian", passed=False, score=12.5)
         count: int = rec.recorded
         finished: ExecutionOut = client.finish_execution(str(uuid.uuid4()), {"status": "failed"})
-        print(finished.duration_ms)
+        active: CheckpointOut = client.get_active_checkpoint("verifier", "empirical")
+        fit: AgentOut = client.set_fitness(uuid.uuid4(), 0.9)
+        print(finished.duration_ms, active.version, fit.fitness)
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

@@ -76,6 +76,8 @@ class Operation(Generic[S, P, R]):
     writing unit of work (a read runs on a replica when one is configured). ``status`` is the
     HTTP status of success. ``retry_safe`` lets the Client retry a POST after a lost
     connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id).
+    ``retry_races`` runs the unit of work again, on fresh data, when the database refused it
+    with a unique violation a concurrent writer caused (a lost race, not a bad request).
     """
 
     group: type[OperationGroup]
@@ -92,6 +94,7 @@ class Operation(Generic[S, P, R]):
         writes: bool,
         status: int = 200,
         retry_safe: bool = False,
+        retry_races: bool = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
     ) -> None:
@@ -103,6 +106,7 @@ class Operation(Generic[S, P, R]):
         self.writes = writes
         self.status = status
         self.retry_safe = retry_safe or method in ("GET", "PUT")
+        self.retry_races = retry_races
         self.body_model = body
         self.responses = responses or {}
         self.name = handler.__name__

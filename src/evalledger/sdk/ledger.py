@@ -21,13 +21,13 @@ from evalledger.config import Settings, load_settings
 from evalledger.consensus.facade import ConsensusFacade
 from evalledger.db import failures, migrate
 from evalledger.db.engine import Database
-from evalledger.evolution.facade import EvolutionFacade
+from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.power.facade import PowerFacade
 from evalledger.runs.operations import RunsOperations
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
-from evalledger.verification.facade import VerificationFacade
+from evalledger.verification.operations import TrainingOperations, VerificationOperations
 
 L = TypeVar("L", bound="Ledger")
 
@@ -56,12 +56,13 @@ class Ledger(
     AssessmentsFacade,
     CompetitionsFacade,
     AuditFacade,
-    VerificationFacade,
+    VerificationOperations,
+    TrainingOperations,
     ConsensusFacade,
     FrameworkOperations,
     RunsOperations,
     PowerFacade,
-    EvolutionFacade,
+    EvolutionOperations,
 ):
     """The in-process ledger. Method names and return types match :class:`Client`'s."""
 

@@ -25,7 +25,7 @@ from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.uow import UnitOfWork
 from evalledger.verification.models import Claim, ModelCheckpoint, ServiceHealth, TrainingData
-from evalledger.verification.ops_schemas import (
+from evalledger.verification.training_schemas import (
     BatchClaimIn,
     CheckpointIn,
     CheckpointOut,
@@ -125,7 +125,7 @@ class ServiceHealthRepository(Repository[ServiceHealth]):
     model = ServiceHealth
 
 
-class OpsService:
+class TrainingService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.training = TrainingDataRepository(uow)
