@@ -23,14 +23,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from evalledger.api.app import create_app
 from evalledger.db.registry import metadata
-from evalledger.errors import EvalLedgerError
+from evalledger.errors import EvalLedgerError, ValidationFailed
+from evalledger.sdk.client import Client
 from evalledger.sdk.ledger import Ledger
+from tests.conftest import make_key
 from tests.integration.test_hostile_property import deep, place, slots
 
 EXAMPLES = int(os.environ.get("EVALLEDGER_HOSTILE_EXAMPLES", "10"))
@@ -377,13 +381,17 @@ async def test_hostile_arguments_to_every_write_raise_only_our_4xx_errors(
         (lambda led: led.create_claim({"external_id": "c2", "content": "a\x00b"}), "content"),
     ],
 )
-async def test_a_refused_argument_is_named_alike_on_both_backends(
-    seeded: Ledger, call: Callable[[Ledger], Any], field: str | None
+async def test_a_refused_argument_is_named_alike_in_process_and_over_http(
+    seeded: Ledger, call: Callable[[Any], Any], field: str | None
 ) -> None:
-    """The reported cases: SQLite stored the NUL that PostgreSQL refused with a raw DBAPIError;
-    now both refuse it before any statement, naming the argument."""
-    with pytest.raises(EvalLedgerError) as info:
-        await call(seeded)
-    assert info.value.status == 422
-    assert info.value.field == (field or "idempotency_key")
+    """The reported cases: SQLite stored the NUL that PostgreSQL refused with a raw DBAPIError.
+    Now the Ledger and the Client both refuse them, naming the argument, on both backends."""
+    key = await make_key(seeded, "write")
+    transport = httpx.ASGITransport(app=create_app(seeded.settings, ledger=seeded))
+    async with Client("http://test", api_key=key, transport=transport) as client:
+        for side in (seeded, client):
+            with pytest.raises(ValidationFailed) as info:
+                await call(side)
+            assert info.value.field == (field or "idempotency_key"), side
     assert (await seeded.get_agent_metrics("guardian")).total_tests_given == 0
+    assert (await seeded.list_claims()).items == []
