@@ -112,6 +112,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         kind = "write" if self.write else "read"
+        failing = exc is not None
         try:
             if exc_type is None and self.write:
                 try:
@@ -119,6 +120,7 @@ class UnitOfWork:
                         await self._write_audits()
                     await self.session.commit()
                 except BaseException as failed:
+                    failing = True
                     await self._rollback(kind)
                     _raise_translated(failed)
                     raise
@@ -134,7 +136,7 @@ class UnitOfWork:
             try:
                 await self.session.close()
             except Exception as failed:  # the connection died with the transaction
-                if exc is None:
+                if not failing:  # else the failure that ended the transaction is the news
                     _raise_translated(failed)
                     raise
             finally:
