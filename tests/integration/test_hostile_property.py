@@ -2,11 +2,11 @@
 
 Hypothesis draws, for every write route of the API, a valid body with one value replaced by
 something hostile (NUL, lone surrogates, NaN, ±Infinity, ±1.8e308, numbers at and past the
-1e150 bound, deep and wide JSON, numbers for booleans and date-times), sent under every
-spelling of the JSON content type. No answer may be a 5xx. Afterwards the database (what the
-accepted writes stored) must back up logically, restore into the OTHER backend and verify
-there (every table's count and checksum equal the manifest's), export its assessments, and
-answer every GET route of the API without a 5xx.
+1e150 bound, deep (1200 levels) and wide JSON, 1 MB strings, numbers for booleans and
+date-times), sent under every spelling of the JSON content type. No answer may be a 5xx.
+Afterwards the database (what the accepted writes stored) must back up logically, restore
+into the OTHER backend and verify there (every table's count and checksum equal the
+manifest's), export its assessments, and answer every GET route of the API without a 5xx.
 
 :data:`ROUTES` lists every write route with a valid body; the first test proves it covers
 every POST/PUT/PATCH/DELETE route of the OpenAPI, so a new route must join the property.
@@ -255,6 +255,8 @@ RAW_NUMBERS = {
     "@@-1.8e308@@": "-1.8e308",
     "@@1e400@@": "1e400",
     "@@5000-digits@@": "9" * 5000,  # past Python's int-parsing limit (4300 digits)
+    # JSON nested 1200 deep: past Python's recursion limit, so it is spliced in as text.
+    "@@deep-1200@@": '{"d": [' * 600 + '"bottom"' + "]}" * 600,
 }
 
 
@@ -295,6 +297,7 @@ HOSTILE: list[Any] = [
     deep(40),
     deep(20),
     {f"k{i}": i for i in range(2000)},
+    "x" * 1_000_000,
     list(range(5000)),
     "",
     True,

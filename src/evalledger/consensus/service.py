@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
-
 from evalledger.consensus.models import ConsensusProposal, ConsensusState
 from evalledger.consensus.repository import (
     NodeRepository,
@@ -29,6 +27,7 @@ from evalledger.consensus.schemas import (
     VoteOut,
 )
 from evalledger.db.repository import row_to_dict
+from evalledger.db.translate import insert_or_conflict
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -86,17 +85,17 @@ class ConsensusService:
         node = await self.nodes.by_name(data.node)
         if not node.is_active:
             raise ValidationFailed(f"node {data.node!r} is not active", field="node")
+
+        def voted() -> ConflictError:
+            return ConflictError(f"node {data.node!r} already voted on this proposal", field="node")
+
         if await self.votes.find_by(proposal_id=proposal_id, node_id=node.id) is not None:
-            raise ConflictError(f"node {data.node!r} already voted on this proposal", field="node")
-        try:
-            async with self.uow.session.begin_nested():
-                vote = await self.votes.add(
-                    proposal_id=proposal_id, node_id=node.id, choice=data.choice
-                )
-        except IntegrityError:
-            raise ConflictError(
-                f"node {data.node!r} already voted on this proposal", field="node"
-            ) from None
+            raise voted()
+        vote = await insert_or_conflict(
+            self.uow,
+            lambda: self.votes.add(proposal_id=proposal_id, node_id=node.id, choice=data.choice),
+            voted,
+        )
         vote_out = row_to_dict(vote)
         state = await self._retally(proposal)
         self.uow.audit(
