@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from evalledger.api.app import create_app
 from evalledger.db.registry import metadata
 from evalledger.errors import EvalLedgerError, ValidationFailed
+from evalledger.operations import Operation
 from evalledger.sdk.client import Client
 from evalledger.sdk.ledger import Ledger
 from tests.conftest import make_key
@@ -161,6 +162,14 @@ WRITES: dict[str, Call] = {
         "agent_id": c["agent_id"],
         "metric": {"name": "m", "value": 1.0},
     },
+    "record_run": lambda c: {
+        "run": {
+            "task": "t",
+            "tags": ["a"],
+            "metadata": {"m": 1},
+            "samples": [{"sample_id": "1", "output": "o", "scores": {"s": {"value": 1.0}}}],
+        }
+    },
     "record_framework_metric": lambda c: {"metric": {"framework": "f", "name": "m", "value": 1.0}},
     "record_influence": lambda c: {},
     "register_consensus_node": lambda c: {"node": {"name": f"n{n()}", "metadata": {"m": 1}}},
@@ -208,7 +217,8 @@ READS = {
     "get_cached_assessments", "get_checkpoint", "get_claim", "get_consensus",
     "get_custody_metrics", "get_event", "get_evolution_agent", "get_execution",
     "get_framework_configuration", "get_pending_requests", "get_proposal",
-    "get_recent_verifications", "get_student", "latest_framework_state", "latest_snapshot",
+    "get_recent_verifications", "get_run", "get_student", "list_runs", "list_samples",
+    "latest_framework_state", "latest_snapshot",
     "leaderboard", "list_agents", "list_assessments", "list_audit_log", "list_checkpoints",
     "list_claims", "list_consensus_nodes", "list_events", "list_evolution_agents",
     "list_executions", "list_power_events", "list_power_nodes", "list_power_relations",
@@ -235,10 +245,12 @@ HOSTILE: list[Any] = [
 
 
 def public_coroutines() -> set[str]:
+    """Hand-written coroutine methods and declared operations alike."""
     return {
         name
         for name, attr in inspect.getmembers(Ledger)
-        if not name.startswith("_") and inspect.iscoroutinefunction(attr)
+        if not name.startswith("_")
+        and (inspect.iscoroutinefunction(attr) or isinstance(attr, Operation))
     }
 
 

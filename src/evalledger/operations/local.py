@@ -51,8 +51,10 @@ def bind_local(
                     return await op.handler(_service_for(op, ledger, uow), **arguments)
             except ValidationError as exc:  # a model the service builds: caller's input
                 raise from_validation_error(exc) from exc
-            except IntegrityError:
-                if not op.retry_races:
+            except ConflictError as exc:
+                # The unit of work turned a unique violation into a 409; an operation that
+                # declared retry_races runs again (it sees the winner's row the next time).
+                if not (op.retry_races and isinstance(exc.__cause__, IntegrityError)):
                     raise
         raise ConflictError(f"{op.name} kept colliding with concurrent writes; retry")
 

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from evalledger.errors import from_validation_error
+from evalledger.api.storable import plain_text, text_problem
+from evalledger.errors import ValidationFailed, from_validation_error
 from evalledger.operations.types import FromHeader
 
 if TYPE_CHECKING:
@@ -35,6 +36,25 @@ if TYPE_CHECKING:
 Location = Literal["path", "query", "body", "body_field", "header"]
 
 _PATH_NAMES = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def check_argument(name: str, value: object) -> None:
+    """Refuse a plain argument (not a request model) that no backend can store or compare
+    exactly, naming it: text with NUL or a lone surrogate (SQLite would store the NUL that
+    PostgreSQL refuses), an integer beyond 64 bits (neither driver binds it)."""
+    if isinstance(value, str) and not plain_text(value):
+        raise ValidationFailed(f"{name}: {text_problem(value)}", field=name)
+    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValidationFailed(
+            f"{name}: out of range (a {value.bit_length()}-bit integer; at most 64 bits)",
+            field=name,
+        )
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            check_argument(name, item)
 
 
 def _strip_annotated(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -172,6 +192,8 @@ class OperationSignature:
         out: dict[str, Any] = {}
         for name, value in bound.arguments.items():
             param = self._by_name[name]
+            if param.location != "body":
+                check_argument(name, value)
             if value is None and not param.required and param.default is None:
                 out[name] = None
                 continue

@@ -22,24 +22,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evalledger.api.storable import plain_text, text_problem
-from evalledger.errors import ValidationFailed, from_validation_error
+from evalledger.errors import from_validation_error
+from evalledger.operations.signature import check_argument
 
 _WRAPPED = "__evalledger_boundary__"
-
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def check_argument(name: str, value: object) -> None:
-    """Refuse a plain argument no backend can store or compare exactly, naming it."""
-    if isinstance(value, str) and not plain_text(value):
-        raise ValidationFailed(f"{name}: {text_problem(value)}", field=name)
-    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
-        raise ValidationFailed(
-            f"{name}: out of range (a {value.bit_length()}-bit integer; at most 64 bits)",
-            field=name,
-        )
 
 
 def _guard(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
