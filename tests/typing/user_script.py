@@ -11,8 +11,11 @@ import uuid
 
 from evalledger import Client, Ledger, SyncClient
 from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
+from evalledger.assessments.schemas import AssessmentOut, StudentDetail, StudentOut
+from evalledger.audit.schemas import AuditEntry
 from evalledger.competitions.schemas import Leaderboard
 from evalledger.framework.schemas import ExecutionOut
+from evalledger.pagination import Page
 from evalledger.sdk.client import SyncRecorder
 
 
@@ -29,6 +32,12 @@ async def in_process() -> None:
         runs: list[ExecutionOut] = await ledger.list_executions(framework="kite", limit=5)
         print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
         print(started.id, len(runs))
+        ann: StudentOut = await ledger.create_student({"name": "Ann"})
+        scored: AssessmentOut = await ledger.create_assessment(
+            ann.id, {"skill_type": "empathy", "score": 0.7, "confidence": 0.9}, use_cached=True
+        )
+        log: Page[AuditEntry] = await ledger.list_audit_log(entity_type="student", limit=10)
+        print(scored.cached, len(log.items))
 
 
 async def remote() -> None:
@@ -39,6 +48,9 @@ async def remote() -> None:
         custody: CustodyMetrics = await client.get_custody_metrics("guardian")
         one: ExecutionOut = await client.get_execution(uuid.uuid4())
         print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
+        detail: StudentDetail = await client.get_student(uuid.uuid4())
+        page: Page[AssessmentOut] = await client.list_assessments(skill_type="empathy", limit=5)
+        print(detail.total_assessments, page.next_cursor)
 
 
 def blocking() -> None:
@@ -54,6 +66,9 @@ def blocking() -> None:
         count: int = rec.recorded
         finished: ExecutionOut = client.finish_execution(str(uuid.uuid4()), {"status": "failed"})
         print(finished.duration_ms)
+        students: Page[StudentOut] = client.list_students(limit=10)
+        entries: Page[AuditEntry] = client.list_audit_log(action="create")
+        print(len(students.items), len(entries.items))
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

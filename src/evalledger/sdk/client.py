@@ -23,7 +23,8 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from evalledger.agents.client import AgentsClient
 from evalledger.assessments.client import AssessmentsClient
-from evalledger.audit.client import AuditClient
+from evalledger.assessments.operations import AssessmentsOperations
+from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.client import CompetitionsClient
 from evalledger.consensus.client import ConsensusClient
 from evalledger.evolution.client import EvolutionClient
@@ -41,8 +42,9 @@ R = TypeVar("R")
 class Client(
     AgentsClient,
     AssessmentsClient,
+    AssessmentsOperations,
     CompetitionsClient,
-    AuditClient,
+    AuditOperations,
     VerificationClient,
     ConsensusClient,
     FrameworkOperations,
@@ -118,6 +120,8 @@ class SyncRecorder:
 
 
 class SyncClient(
+    AssessmentsOperations,
+    AuditOperations,
     FrameworkOperations,
     BlockingBinder,
 ):
@@ -175,21 +179,18 @@ class SyncClient(
     administer_olympus_treaty = _blocking(Client.administer_olympus_treaty)
     agent_lineage = _blocking(Client.agent_lineage)
     analyze_power_network = _blocking(Client.analyze_power_network)
-    backup_assessments = _blocking(Client.backup_assessments)
     best_agent = _blocking(Client.best_agent)
     bulk_update_metrics = _blocking(Client.bulk_update_metrics)
     cast_vote = _blocking(Client.cast_vote)
     claim_training_batch = _blocking(Client.claim_training_batch)
     close_proposal = _blocking(Client.close_proposal)
     compute_consensus = _blocking(Client.compute_consensus)
-    create_assessment = _blocking(Client.create_assessment)
     create_checkpoint = _blocking(Client.create_checkpoint)
     create_claim = _blocking(Client.create_claim)
     create_evolution_agent = _blocking(Client.create_evolution_agent)
     create_or_update_agent_metrics = _blocking(Client.create_or_update_agent_metrics)
     create_power_node = _blocking(Client.create_power_node)
     create_proposal = _blocking(Client.create_proposal)
-    create_student = _blocking(Client.create_student)
     create_verification = _blocking(Client.create_verification)
     create_verification_request = _blocking(Client.create_verification_request)
     event_stats = _blocking(Client.event_stats)
@@ -213,14 +214,11 @@ class SyncClient(
     get_pending_requests = _blocking(Client.get_pending_requests)
     get_proposal = _blocking(Client.get_proposal)
     get_recent_verifications = _blocking(Client.get_recent_verifications)
-    get_student = _blocking(Client.get_student)
     heartbeat = _blocking(Client.heartbeat)
     import_assessments = _blocking(Client.import_assessments)
     latest_snapshot = _blocking(Client.latest_snapshot)
     leaderboard = _blocking(Client.leaderboard)
     list_agents = _blocking(Client.list_agents)
-    list_assessments = _blocking(Client.list_assessments)
-    list_audit_log = _blocking(Client.list_audit_log)
     list_checkpoints = _blocking(Client.list_checkpoints)
     list_claims = _blocking(Client.list_claims)
     list_consensus_nodes = _blocking(Client.list_consensus_nodes)
@@ -232,7 +230,6 @@ class SyncClient(
     list_proposals = _blocking(Client.list_proposals)
     list_results = _blocking(Client.list_results)
     list_service_health = _blocking(Client.list_service_health)
-    list_students = _blocking(Client.list_students)
     list_training_data = _blocking(Client.list_training_data)
     power_node_metrics = _blocking(Client.power_node_metrics)
     record_collaborative_test = _blocking(Client.record_collaborative_test)
