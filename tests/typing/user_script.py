@@ -11,6 +11,8 @@ import uuid
 
 from evalledger import Client, Ledger, SyncClient
 from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
+from evalledger.assessments.schemas import AssessmentOut, StudentDetail, StudentOut
+from evalledger.audit.schemas import AuditEntry
 from evalledger.competitions.schemas import Leaderboard
 from evalledger.evolution.schemas import AgentOut
 from evalledger.framework.schemas import ExecutionOut
@@ -37,6 +39,13 @@ async def in_process() -> None:
         decision: ConsensusOut = await ledger.compute_consensus("c1", "majority")
         lineage: list[AgentOut] = await ledger.agent_lineage(uuid.uuid4())
         print(started.id, len(runs), claim.id, claims.next_cursor, decision.valid, lineage)
+        print(started.id, len(runs))
+        ann: StudentOut = await ledger.create_student({"name": "Ann"})
+        scored: AssessmentOut = await ledger.create_assessment(
+            ann.id, {"skill_type": "empathy", "score": 0.7, "confidence": 0.9}, use_cached=True
+        )
+        log: Page[AuditEntry] = await ledger.list_audit_log(entity_type="student", limit=10)
+        print(scored.cached, len(log.items))
 
 
 async def remote() -> None:
@@ -49,6 +58,10 @@ async def remote() -> None:
         batch: TrainingBatch = await client.claim_training_batch("empirical", 10)
         best: AgentOut = await client.best_agent(3)
         print(recorded.updated_custody_metrics, custody.custody_xp, one.status, batch, best)
+        print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
+        detail: StudentDetail = await client.get_student(uuid.uuid4())
+        page: Page[AssessmentOut] = await client.list_assessments(skill_type="empathy", limit=5)
+        print(detail.total_assessments, page.next_cursor)
 
 
 def blocking() -> None:
@@ -66,6 +79,10 @@ def blocking() -> None:
         active: CheckpointOut = client.get_active_checkpoint("verifier", "empirical")
         fit: AgentOut = client.set_fitness(uuid.uuid4(), 0.9)
         print(finished.duration_ms, active.version, fit.fitness)
+        print(finished.duration_ms)
+        students: Page[StudentOut] = client.list_students(limit=10)
+        entries: Page[AuditEntry] = client.list_audit_log(action="create")
+        print(len(students.items), len(entries.items))
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

@@ -88,7 +88,7 @@ def bind_remote(
             json=body,
             params=query or None,
             headers=headers,
-            retry_safe=op.retry_safe or "Idempotency-Key" in headers,
+            retry_safe=op.retry_safe_for(arguments) or "Idempotency-Key" in headers,
         )
         return response.validate_python(data)
 

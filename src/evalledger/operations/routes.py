@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic.fields import FieldInfo
 
 from evalledger.api.deps import Admin, Reader, Writer
@@ -62,12 +62,20 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
     parameters.append(
         inspect.Parameter("ledger", inspect.Parameter.KEYWORD_ONLY, annotation=_LEDGER[op.scope])
     )
+    if op.status_of is not None:  # the status depends on the answer: FastAPI's Response sets it
+        parameters.append(
+            inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response)
+        )
 
     async def endpoint(ledger: Any, **arguments: Any) -> Any:
+        response = arguments.pop("response", None)
         if op.body_model is not None:
             body = arguments.pop("body")
             arguments.update({name: getattr(body, name) for name in body_fields})
-        return await getattr(ledger, op.name)(**arguments)
+        answer = await getattr(ledger, op.name)(**arguments)
+        if op.status_of is not None and response is not None:
+            response.status_code = op.status_of(answer)
+        return answer
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name

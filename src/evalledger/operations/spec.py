@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from functools import cached_property
 from typing import (
     TYPE_CHECKING,
@@ -74,10 +74,10 @@ class Operation(Generic[S, P, R]):
 
     ``scope`` is the API key scope a REST caller needs; ``writes`` whether it runs in a
     writing unit of work (a read runs on a replica when one is configured). ``status`` is the
-    HTTP status of success. ``retry_safe`` lets the Client retry a POST after a lost
-    connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id).
-    ``retry_races`` runs the unit of work again, on fresh data, when the database refused it
-    with a unique violation a concurrent writer caused (a lost race, not a bad request).
+    HTTP status of success; ``status_of(answer)``, when given, picks it per answer (a create
+    that returns what already exists answers 200, not 201). ``retry_safe`` lets the Client
+    retry a POST after a lost connection (the operation is idempotent by its nature), or, as
+    a function of the validated arguments, says when a call is (it carries a client-chosen id).
     """
 
     group: type[OperationGroup]
@@ -93,7 +93,8 @@ class Operation(Generic[S, P, R]):
         scope: Scope,
         writes: bool,
         status: int = 200,
-        retry_safe: bool = False,
+        status_of: Callable[[Any], int] | None = None,
+        retry_safe: bool | Callable[[Mapping[str, Any]], bool] = False,
         retry_races: bool = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
@@ -105,6 +106,7 @@ class Operation(Generic[S, P, R]):
         self.scope = scope
         self.writes = writes
         self.status = status
+        self.status_of = status_of
         self.retry_safe = retry_safe or method in ("GET", "PUT")
         self.retry_races = retry_races
         self.body_model = body
@@ -115,6 +117,12 @@ class Operation(Generic[S, P, R]):
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
+
+    def retry_safe_for(self, arguments: Mapping[str, Any]) -> bool:
+        """Whether the Client may repeat this call (``arguments`` validated) after a lost
+        connection: always for GET and PUT."""
+        safe = self.retry_safe
+        return bool(safe(arguments)) if callable(safe) else safe
 
     @property
     def full_path(self) -> str:

@@ -23,7 +23,8 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from evalledger.agents.client import AgentsClient
 from evalledger.assessments.client import AssessmentsClient
-from evalledger.audit.client import AuditClient
+from evalledger.assessments.operations import AssessmentsOperations
+from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.client import CompetitionsClient
 from evalledger.consensus.client import ConsensusClient
 from evalledger.evolution.operations import EvolutionOperations
@@ -42,10 +43,11 @@ R = TypeVar("R")
 class Client(
     AgentsClient,
     AssessmentsClient,
+    AssessmentsOperations,
     CompetitionsClient,
-    AuditClient,
     VerificationOperations,
     TrainingOperations,
+    AuditOperations,
     ConsensusClient,
     FrameworkOperations,
     RunsOperations,
@@ -123,6 +125,8 @@ class SyncRecorder:
 class SyncClient(
     VerificationOperations,
     TrainingOperations,
+    AssessmentsOperations,
+    AuditOperations,
     FrameworkOperations,
     RunsOperations,
     EvolutionOperations,
@@ -179,15 +183,12 @@ class SyncClient(
     # Client's coroutine methods, blocking (tests/unit/test_sdk_typing.py checks none is missing).
     administer_olympus_treaty = _blocking(Client.administer_olympus_treaty)
     analyze_power_network = _blocking(Client.analyze_power_network)
-    backup_assessments = _blocking(Client.backup_assessments)
     bulk_update_metrics = _blocking(Client.bulk_update_metrics)
     cast_vote = _blocking(Client.cast_vote)
     close_proposal = _blocking(Client.close_proposal)
-    create_assessment = _blocking(Client.create_assessment)
     create_or_update_agent_metrics = _blocking(Client.create_or_update_agent_metrics)
     create_power_node = _blocking(Client.create_power_node)
     create_proposal = _blocking(Client.create_proposal)
-    create_student = _blocking(Client.create_student)
     event_stats = _blocking(Client.event_stats)
     export_assessments = _blocking(Client.export_assessments)
     get_agent_metrics = _blocking(Client.get_agent_metrics)
@@ -198,12 +199,9 @@ class SyncClient(
     get_custody_metrics = _blocking(Client.get_custody_metrics)
     get_event = _blocking(Client.get_event)
     get_proposal = _blocking(Client.get_proposal)
-    get_student = _blocking(Client.get_student)
     import_assessments = _blocking(Client.import_assessments)
     leaderboard = _blocking(Client.leaderboard)
     list_agents = _blocking(Client.list_agents)
-    list_assessments = _blocking(Client.list_assessments)
-    list_audit_log = _blocking(Client.list_audit_log)
     list_consensus_nodes = _blocking(Client.list_consensus_nodes)
     list_events = _blocking(Client.list_events)
     list_power_events = _blocking(Client.list_power_events)
@@ -211,7 +209,6 @@ class SyncClient(
     list_power_relations = _blocking(Client.list_power_relations)
     list_proposals = _blocking(Client.list_proposals)
     list_results = _blocking(Client.list_results)
-    list_students = _blocking(Client.list_students)
     power_node_metrics = _blocking(Client.power_node_metrics)
     record_collaborative_test = _blocking(Client.record_collaborative_test)
     record_custody_tests = _blocking(Client.record_custody_tests)

@@ -15,7 +15,8 @@ from typing import Any, Generic, Self, TypeVar
 
 from evalledger.agents.facade import AgentsFacade
 from evalledger.assessments.facade import AssessmentsFacade
-from evalledger.audit.facade import AuditFacade
+from evalledger.assessments.operations import AssessmentsOperations
+from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.facade import CompetitionsFacade
 from evalledger.config import Settings, load_settings
 from evalledger.consensus.facade import ConsensusFacade
@@ -54,10 +55,11 @@ class _Opening(Generic[L]):
 class Ledger(
     AgentsFacade,
     AssessmentsFacade,
+    AssessmentsOperations,
     CompetitionsFacade,
-    AuditFacade,
     VerificationOperations,
     TrainingOperations,
+    AuditOperations,
     ConsensusFacade,
     FrameworkOperations,
     RunsOperations,
