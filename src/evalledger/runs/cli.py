@@ -6,11 +6,12 @@ Light at import (typer only): the ledger and the schemas load when a command run
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from evalledger.cli.common import run, with_ledger
+from evalledger.cli.common import EXIT_ERROR, fail, run, with_ledger
 from evalledger.cli.listing import id_column, print_json, print_page, print_table
 from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option
 
@@ -155,6 +156,90 @@ def samples(
         project=project,
         as_json=as_json,
     )
+
+
+@app.command("import")
+def import_logs(
+    paths: list[Path] = typer.Argument(..., metavar="PATH...", help="log files or folders"),
+    tag: list[str] | None = typer.Option(None, "--tag", help="repeatable: added to every run"),
+    agent: str | None = typer.Option(None, "--agent", help="the agent these runs evaluate"),
+    agent_version: str | None = typer.Option(None, "--agent-version"),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Import harness logs (Inspect AI, lm-evaluation-harness, promptfoo, OpenAI evals; the
+    format is detected). A folder imports every log in it. Each file is one transaction;
+    importing it again changes nothing."""
+    from evalledger.runs.formats import find_logs
+
+    files: list[Path] = []
+    for path in paths:
+        files.extend(p for p, _ in find_logs(path)) if path.is_dir() else files.append(path)
+    if not files:
+        fail("no importable log found in " + ", ".join(map(str, paths)), EXIT_ERROR)
+
+    async def go(ledger: Any) -> list[Any]:
+        out = []
+        for file in files:
+            for recorded in await ledger.import_run(
+                file, tags=tag or (), agent=agent, agent_version=agent_version
+            ):
+                out.append((file, recorded))
+        return out
+
+    imported = run(lambda: with_ledger(go, project=project))
+    if as_json:
+        print_json([recorded for _, recorded in imported])
+        return
+    for file, recorded in imported:
+        r = recorded.run
+        what = (
+            f"imported {recorded.samples_written} samples"
+            if recorded.created
+            else ("already imported, unchanged")
+        )
+        typer.echo(f"{r.id}  {r.harness}  {r.task}  {r.model or '-'}  {file.name}: {what}")
+
+
+EXPORT_COLUMNS = (
+    "sample_id",
+    "epoch",
+    "scorer",
+    "value",
+    "passed",
+    "raw",
+    "answer",
+    "explanation",
+    "input",
+    "target",
+    "output",
+    "input_tokens",
+    "output_tokens",
+    "total_time",
+    "error",
+)
+
+
+@app.command("export")
+def export(
+    run_id: str = typer.Argument(..., metavar="RUN"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl, csv or parquet"),
+    output: Path = typer.Option(..., "--output", "-o", help="the file to write"),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Write a run's samples to a file, page by page (flat memory): JSONL (one sample per
+    line, as the API returns it), CSV (one row per sample and scorer) or Parquet (the CSV's
+    rows; needs the optional pyarrow package)."""
+    from evalledger.runs.export import write_samples
+
+    if fmt not in ("jsonl", "csv", "parquet"):
+        fail(f"--format: expected jsonl, csv or parquet, not {fmt!r}")
+    written = run(
+        lambda: with_ledger(
+            lambda ledger: write_samples(ledger, run_id, fmt, output), project=project
+        )
+    )
+    typer.echo(f"wrote {written} samples to {output}")
 
 
 def register(root: typer.Typer) -> None:

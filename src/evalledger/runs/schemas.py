@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from evalledger.agents.result_fields import AgentVersion, Metadata, Tags, TokenCount
+from evalledger.agents.result_fields import AgentVersion, Tags, TokenCount
 from evalledger.api.types import AwareIsoDatetime, RequestModel
 
 Harness = Literal["inspect_ai", "lm_eval", "promptfoo", "openai_evals", "sdk"]
@@ -32,7 +32,7 @@ class ScoreIn(RequestModel):
     raw: Any = Field(None, description="the value exactly as the harness wrote it")
     answer: str | None = Field(None, max_length=1_000_000)
     explanation: str | None = Field(None, max_length=1_000_000)
-    metadata: Metadata = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class SampleIn(RequestModel):
@@ -47,7 +47,7 @@ class SampleIn(RequestModel):
     output_tokens: TokenCount | None = None
     total_time: float | None = Field(None, ge=0)
     error: str | None = Field(None, max_length=1_000_000)
-    metadata: Metadata = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunIn(RequestModel):
@@ -62,13 +62,14 @@ class RunIn(RequestModel):
     dataset_name: Name | None = None
     dataset_hash: Annotated[str, StringConstraints(max_length=128)] | None = None
     model: Name | None = None
-    model_args: Metadata = Field(default_factory=dict)
-    generation_config: Metadata = Field(default_factory=dict)
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    generation_config: dict[str, Any] = Field(default_factory=dict)
     solver: Any = None
     scorers: list[Any] = Field(default_factory=list, max_length=64)
     git_revision: ShortText | None = None
     tags: Tags = Field(default_factory=list)
-    metadata: Metadata = Field(default_factory=dict)
+    #: what the harness wrote that has no column, verbatim (harness runs) or the caller's own
+    metadata: dict[str, Any] = Field(default_factory=dict)
     status: RunStatus = "success"
     started_at: AwareIsoDatetime | None = None
     completed_at: AwareIsoDatetime | None = None

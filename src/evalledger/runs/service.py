@@ -9,17 +9,21 @@ written in one transaction, so no reader ever sees half a run.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import itertools
 import json
 import uuid
-from collections.abc import AsyncIterable, Iterable
-from typing import Any
+from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any, TypeVar
 
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.pagination import Page
 from evalledger.runs import repository as repo
+from evalledger.runs.importing import OpenedLog
 from evalledger.runs.schemas import (
     RunIn,
     RunOut,
@@ -31,6 +35,8 @@ from evalledger.runs.schemas import (
 )
 from evalledger.runs.summary import summarise_scorer
 from evalledger.uow import UnitOfWork
+
+T = TypeVar("T")
 
 #: Samples written per bulk statement.
 CHUNK = 2_000
@@ -110,6 +116,77 @@ class RunsService:
         )
         return RunRecorded(run=await self.get_run(run_id), created=True, samples_written=written)
 
+    async def import_log(self, log: OpenedLog) -> list[RunRecorded]:
+        """Every run of a harness's log with all its samples, in this one transaction.
+
+        A run already imported from the same content is left alone (``created: false``); one
+        recorded under the same identity with other content refuses the whole file (409), so
+        nothing of it is written. Samples stream from the file in chunks (flat memory).
+        """
+        new: dict[str, uuid.UUID] = {}
+        known: dict[str, uuid.UUID] = {}
+        for key, run in log.runs.items():
+            digest = run.source_sha256 or fingerprint(run)
+            existing = await repo.find_run(self.uow, run.harness, run.external_id)
+            if existing is None:
+                new[key] = await self._insert_run(run, digest)
+            elif existing["source_sha256"] == digest:
+                known[key] = existing["id"]
+            else:
+                raise ConflictError(
+                    f"{log.path.name}: run {run.external_id!r} is already recorded from other "
+                    f"content (sha256 {existing['source_sha256'][:12]}..., this file "
+                    f"{digest[:12]}...); refused, nothing written",
+                    field="file",
+                )
+        written: Counter[str] = Counter()
+        if new:
+            async for chunk in _chunks(log.samples(), CHUNK):
+                by_run: dict[str, list[SampleIn]] = {}
+                for key, sample in chunk:
+                    if key in new:
+                        by_run.setdefault(key, []).append(sample)
+                for key, items in by_run.items():
+                    written[key] += await repo.insert_samples(self.uow, new[key], items)
+        out = []
+        for key, run_id in new.items():
+            await repo.set_sample_count(self.uow, run_id, written[key])
+            self.uow.audit(
+                "eval_run",
+                run_id,
+                "import",
+                metadata={"file": log.path.name, "samples": written[key]},
+            )
+            out.append(
+                RunRecorded(
+                    run=await self.get_run(run_id), created=True, samples_written=written[key]
+                )
+            )
+        for run_id in known.values():
+            out.append(
+                RunRecorded(run=await self.get_run(run_id), created=False, samples_written=0)
+            )
+        return out
+
+    async def _insert_run(self, run: RunIn, digest: str) -> uuid.UUID:
+        run_id = uuid.uuid4()
+        now = utcnow()
+        values = run.model_dump(exclude={"samples", "metrics", "metadata"})
+        await repo.insert_run(
+            self.uow,
+            {
+                **values,
+                "id": run_id,
+                "metadata": run.metadata,
+                "source_sha256": digest,
+                "sample_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        await repo.insert_metrics(self.uow, run_id, run.metrics)
+        return run_id
+
     async def get_run(self, run_id: uuid.UUID) -> RunOut:
         row = await repo.get_run(self.uow, run_id)
         if row is None:
@@ -161,6 +238,13 @@ class RunsService:
             items=items,
             next_cursor=_sample_cursor(last["sample_id"], last["epoch"]) if last else None,
         )
+
+
+async def _chunks(items: Iterator[T], size: int) -> AsyncIterator[list[T]]:
+    """``items`` in lists of ``size``, each read in a worker thread: reading and decoding a
+    log is blocking work that must not stall the event loop (a server keeps serving)."""
+    while chunk := await asyncio.to_thread(lambda: list(itertools.islice(items, size))):
+        yield chunk
 
 
 def _run_out(row: Any, summary: list[ScorerSummary]) -> RunOut:

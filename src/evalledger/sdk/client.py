@@ -31,6 +31,7 @@ from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.operations.spec import BlockingBinder, Operation
 from evalledger.power.client import PowerClient
+from evalledger.runs.client import RunsClient
 from evalledger.runs.operations import RunsOperations
 from evalledger.sdk.recorder import Recorder
 from evalledger.verification.operations import TrainingOperations, VerificationOperations
@@ -51,6 +52,7 @@ class Client(
     ConsensusClient,
     FrameworkOperations,
     RunsOperations,
+    RunsClient,
     PowerClient,
     EvolutionOperations,
 ):
@@ -208,6 +210,7 @@ class SyncClient(
     list_power_nodes = _blocking(Client.list_power_nodes)
     list_power_relations = _blocking(Client.list_power_relations)
     list_proposals = _blocking(Client.list_proposals)
+    import_run = _blocking(Client.import_run)
     list_results = _blocking(Client.list_results)
     power_node_metrics = _blocking(Client.power_node_metrics)
     record_collaborative_test = _blocking(Client.record_collaborative_test)

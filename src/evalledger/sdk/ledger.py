@@ -25,6 +25,7 @@ from evalledger.db.engine import Database
 from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.power.facade import PowerFacade
+from evalledger.runs.facade import RunsFacade
 from evalledger.runs.operations import RunsOperations
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
@@ -63,6 +64,7 @@ class Ledger(
     ConsensusFacade,
     FrameworkOperations,
     RunsOperations,
+    RunsFacade,
     PowerFacade,
     EvolutionOperations,
 ):
