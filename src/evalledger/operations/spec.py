@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from functools import cached_property
 from typing import (
     TYPE_CHECKING,
@@ -49,6 +49,8 @@ R = TypeVar("R")
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Scope = Literal["read", "write", "admin"]
 Handler = Callable[Concatenate[S, P], Coroutine[Any, Any, R]]
+#: Whether one call, given its validated arguments by name, may be repeated safely.
+RetrySafe = Callable[[Mapping[str, Any]], bool]
 
 
 class Binder:
@@ -75,7 +77,9 @@ class Operation(Generic[S, P, R]):
     ``scope`` is the API key scope a REST caller needs; ``writes`` whether it runs in a
     writing unit of work (a read runs on a replica when one is configured). ``status`` is the
     HTTP status of success. ``retry_safe`` lets the Client retry a POST after a lost
-    connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id).
+    connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id):
+    ``True``, or a test of the call's validated arguments when only some calls are (a body
+    that carries its own ``id``).
     """
 
     group: type[OperationGroup]
@@ -91,7 +95,7 @@ class Operation(Generic[S, P, R]):
         scope: Scope,
         writes: bool,
         status: int = 200,
-        retry_safe: bool = False,
+        retry_safe: bool | RetrySafe = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
     ) -> None:
@@ -102,7 +106,7 @@ class Operation(Generic[S, P, R]):
         self.scope = scope
         self.writes = writes
         self.status = status
-        self.retry_safe = retry_safe or method in ("GET", "PUT")
+        self.retry_safe = True if method in ("GET", "PUT") else retry_safe
         self.body_model = body
         self.responses = responses or {}
         self.name = handler.__name__
@@ -111,6 +115,10 @@ class Operation(Generic[S, P, R]):
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
+
+    def safe_to_retry(self, arguments: Mapping[str, Any]) -> bool:
+        """Whether the Client may repeat this call after a lost connection or a 503."""
+        return self.retry_safe(arguments) if callable(self.retry_safe) else self.retry_safe
 
     @property
     def full_path(self) -> str:
