@@ -11,8 +11,11 @@ import uuid
 
 from evalledger import Client, Ledger, SyncClient
 from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
-from evalledger.competitions.schemas import Leaderboard
+from evalledger.competitions.schemas import EventOut, EventRecorded, Leaderboard
+from evalledger.consensus.schemas import ProposalOut, VoteOut
 from evalledger.framework.schemas import ExecutionOut
+from evalledger.pagination import Page
+from evalledger.power.schemas import NetworkAnalysis, TransferOut
 from evalledger.sdk.client import SyncRecorder
 
 
@@ -29,6 +32,13 @@ async def in_process() -> None:
         runs: list[ExecutionOut] = await ledger.list_executions(framework="kite", limit=5)
         print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
         print(started.id, len(runs))
+        event: EventRecorded = await ledger.record_event(
+            {"event_type": "duel", "participants": ["guardian"]}
+        )
+        events: Page[EventOut] = await ledger.list_events(event_type="duel", limit=10)
+        vote: VoteOut = await ledger.cast_vote(event.event.id, {"node": "n1", "choice": "yes"})
+        network: NetworkAnalysis = await ledger.analyze_power_network(0.5)
+        print(len(events.items), vote.state.total_votes, network.influence)
 
 
 async def remote() -> None:
@@ -39,6 +49,11 @@ async def remote() -> None:
         custody: CustodyMetrics = await client.get_custody_metrics("guardian")
         one: ExecutionOut = await client.get_execution(uuid.uuid4())
         print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
+        proposals: list[ProposalOut] = await client.list_proposals("open")
+        moved: TransferOut = await client.transfer_power(
+            {"source": "a", "target": "b", "amount": 1}
+        )
+        print(len(proposals), moved.balances)
 
 
 def blocking() -> None:
@@ -54,6 +69,9 @@ def blocking() -> None:
         count: int = rec.recorded
         finished: ExecutionOut = client.finish_execution(str(uuid.uuid4()), {"status": "failed"})
         print(finished.duration_ms)
+        got: EventOut = client.get_event(uuid.uuid4())
+        closed: ProposalOut = client.close_proposal(str(uuid.uuid4()))
+        print(got.winners, closed.status)
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

@@ -17,13 +17,14 @@ from evalledger.agents.facade import AgentsFacade
 from evalledger.assessments.facade import AssessmentsFacade
 from evalledger.audit.facade import AuditFacade
 from evalledger.competitions.facade import CompetitionsFacade
+from evalledger.competitions.operations import CompetitionsOperations
 from evalledger.config import Settings, load_settings
-from evalledger.consensus.facade import ConsensusFacade
+from evalledger.consensus.operations import ConsensusOperations
 from evalledger.db import failures, migrate
 from evalledger.db.engine import Database
 from evalledger.evolution.facade import EvolutionFacade
 from evalledger.framework.operations import FrameworkOperations
-from evalledger.power.facade import PowerFacade
+from evalledger.power.operations import PowerOperations
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
 from evalledger.verification.facade import VerificationFacade
@@ -54,11 +55,12 @@ class Ledger(
     AgentsFacade,
     AssessmentsFacade,
     CompetitionsFacade,
+    CompetitionsOperations,
     AuditFacade,
     VerificationFacade,
-    ConsensusFacade,
+    ConsensusOperations,
     FrameworkOperations,
-    PowerFacade,
+    PowerOperations,
     EvolutionFacade,
 ):
     """The in-process ledger. Method names and return types match :class:`Client`'s."""
