@@ -13,10 +13,12 @@ from evalledger import Client, Ledger, SyncClient
 from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
 from evalledger.assessments.schemas import AssessmentOut, StudentDetail, StudentOut
 from evalledger.audit.schemas import AuditEntry
-from evalledger.competitions.schemas import Leaderboard
+from evalledger.competitions.schemas import EventOut, EventRecorded, Leaderboard
+from evalledger.consensus.schemas import ProposalOut, VoteOut
 from evalledger.evolution.schemas import AgentOut
 from evalledger.framework.schemas import ExecutionOut
 from evalledger.pagination import Page
+from evalledger.power.schemas import NetworkAnalysis, TransferOut
 from evalledger.sdk.client import SyncRecorder
 from evalledger.verification.schemas import ClaimOut, ConsensusOut
 from evalledger.verification.training_schemas import CheckpointOut, TrainingBatch
@@ -39,13 +41,19 @@ async def in_process() -> None:
         decision: ConsensusOut = await ledger.compute_consensus("c1", "majority")
         lineage: list[AgentOut] = await ledger.agent_lineage(uuid.uuid4())
         print(started.id, len(runs), claim.id, claims.next_cursor, decision.valid, lineage)
-        print(started.id, len(runs))
         ann: StudentOut = await ledger.create_student({"name": "Ann"})
         scored: AssessmentOut = await ledger.create_assessment(
             ann.id, {"skill_type": "empathy", "score": 0.7, "confidence": 0.9}, use_cached=True
         )
         log: Page[AuditEntry] = await ledger.list_audit_log(entity_type="student", limit=10)
         print(scored.cached, len(log.items))
+        event: EventRecorded = await ledger.record_event(
+            {"event_type": "duel", "participants": ["guardian"]}
+        )
+        events: Page[EventOut] = await ledger.list_events(event_type="duel", limit=10)
+        vote: VoteOut = await ledger.cast_vote(event.event.id, {"node": "n1", "choice": "yes"})
+        network: NetworkAnalysis = await ledger.analyze_power_network(0.5)
+        print(len(events.items), vote.state.total_votes, network.influence)
 
 
 async def remote() -> None:
@@ -62,6 +70,11 @@ async def remote() -> None:
         detail: StudentDetail = await client.get_student(uuid.uuid4())
         page: Page[AssessmentOut] = await client.list_assessments(skill_type="empathy", limit=5)
         print(detail.total_assessments, page.next_cursor)
+        proposals: list[ProposalOut] = await client.list_proposals("open")
+        moved: TransferOut = await client.transfer_power(
+            {"source": "a", "target": "b", "amount": 1}
+        )
+        print(len(proposals), moved.balances)
 
 
 def blocking() -> None:
@@ -83,6 +96,9 @@ def blocking() -> None:
         students: Page[StudentOut] = client.list_students(limit=10)
         entries: Page[AuditEntry] = client.list_audit_log(action="create")
         print(len(students.items), len(entries.items))
+        got: EventOut = client.get_event(uuid.uuid4())
+        closed: ProposalOut = client.close_proposal(str(uuid.uuid4()))
+        print(got.winners, closed.status)
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

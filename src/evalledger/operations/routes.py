@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.operations.signature import Parameter, _strip_annotated
 from evalledger.operations.spec import Operation, OperationGroup
-from evalledger.operations.types import FromHeader
+from evalledger.operations.types import FromHeader, WireName
 
 _LEDGER = {"read": Reader, "write": Writer, "admin": Admin}
 _MARKERS = {"path": Path, "query": Query, "header": Header, "body": Body}
@@ -32,7 +32,7 @@ def _fastapi_annotation(param: Parameter) -> Any:
             constraints.extend(item.metadata)
             if item.description:
                 options["description"] = item.description
-        elif not isinstance(item, FromHeader):
+        elif not isinstance(item, FromHeader | WireName):
             constraints.append(item)
     if param.header:
         options["alias"] = param.header
@@ -43,9 +43,10 @@ def _fastapi_annotation(param: Parameter) -> Any:
 def _endpoint(op: Operation[Any, Any, Any]) -> Any:
     signature = op.signature
     body_fields = [p.name for p in signature.located("body_field")]
+    python_names = {p.wire: p.name for p in signature.parameters}  # FastAPI passes wire names
     parameters = [
         inspect.Parameter(
-            p.name,
+            p.wire,
             inspect.Parameter.KEYWORD_ONLY,
             annotation=_fastapi_annotation(p),
             default=inspect.Parameter.empty if p.required else p.default,
@@ -67,8 +68,9 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
             inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response)
         )
 
-    async def endpoint(ledger: Any, **arguments: Any) -> Any:
-        response = arguments.pop("response", None)
+    async def endpoint(ledger: Any, **received: Any) -> Any:
+        response = received.pop("response", None)
+        arguments = {python_names.get(name, name): value for name, value in received.items()}
         if op.body_model is not None:
             body = arguments.pop("body")
             arguments.update({name: getattr(body, name) for name in body_fields})

@@ -8,6 +8,9 @@ travels over HTTP follows from its declaration, decided here once for every tran
 * marked :class:`~evalledger.operations.types.FromHeader` -- a header;
 * anything else -- a query parameter (lists repeat: ``?tag=a&tag=b``).
 
+A path or query parameter is named on the wire as in Python unless marked
+:class:`~evalledger.operations.types.WireName`.
+
 Arguments are validated with pydantic on whichever side receives them first, so the in-process
 Ledger and the Client refuse bad input with the same :class:`~evalledger.errors.ValidationFailed`
 naming the same field.
@@ -28,7 +31,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from evalledger.api.storable import plain_text, text_problem
 from evalledger.errors import ValidationFailed, from_validation_error
-from evalledger.operations.types import FromHeader
+from evalledger.operations.types import FromHeader, WireName
 
 if TYPE_CHECKING:
     from evalledger.operations.spec import Operation
@@ -110,6 +113,8 @@ class Parameter:
     location: Location
     header: str | None = None
     keyword_only: bool = False
+    #: its name in the path or the query string: ``name`` unless marked WireName
+    wire: str = ""
 
     @property
     def required(self) -> bool:
@@ -146,8 +151,9 @@ class OperationSignature:
             public.append(p.replace(annotation=annotation))
             _, meta = _strip_annotated(annotation)
             header = next((m.alias for m in meta if isinstance(m, FromHeader)), None)
+            wire = next((m.name for m in meta if isinstance(m, WireName)), p.name)
             location: Location
-            if p.name in in_path:
+            if wire in in_path:
                 location = "path"
             elif header is not None:
                 location = "header"
@@ -166,9 +172,10 @@ class OperationSignature:
                     location=location,
                     header=header,
                     keyword_only=p.kind is inspect.Parameter.KEYWORD_ONLY,
+                    wire=wire,
                 )
             )
-        missing = in_path - {p.name for p in params}
+        missing = in_path - {p.wire for p in params}
         if missing:
             raise TypeError(f"{op.name}: path names {sorted(missing)} but has no such parameter")
         returns = resolve(inspect.signature(handler).return_annotation)

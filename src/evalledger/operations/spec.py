@@ -49,6 +49,8 @@ R = TypeVar("R")
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Scope = Literal["read", "write", "admin"]
 Handler = Callable[Concatenate[S, P], Coroutine[Any, Any, R]]
+#: Whether one call, given its validated arguments by name, may be repeated safely.
+RetrySafe = Callable[[Mapping[str, Any]], bool]
 
 
 class Binder:
@@ -94,7 +96,7 @@ class Operation(Generic[S, P, R]):
         writes: bool,
         status: int = 200,
         status_of: Callable[[Any], int] | None = None,
-        retry_safe: bool | Callable[[Mapping[str, Any]], bool] = False,
+        retry_safe: bool | RetrySafe = False,
         retry_races: bool = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
@@ -107,7 +109,7 @@ class Operation(Generic[S, P, R]):
         self.writes = writes
         self.status = status
         self.status_of = status_of
-        self.retry_safe = retry_safe or method in ("GET", "PUT")
+        self.retry_safe = True if method in ("GET", "PUT") else retry_safe
         self.retry_races = retry_races
         self.body_model = body
         self.responses = responses or {}

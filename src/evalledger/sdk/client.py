@@ -26,11 +26,12 @@ from evalledger.assessments.client import AssessmentsClient
 from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.client import CompetitionsClient
-from evalledger.consensus.client import ConsensusClient
+from evalledger.competitions.operations import CompetitionsOperations
+from evalledger.consensus.operations import ConsensusOperations
 from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.operations.spec import BlockingBinder, Operation
-from evalledger.power.client import PowerClient
+from evalledger.power.operations import PowerOperations
 from evalledger.runs.client import RunsClient
 from evalledger.runs.operations import RunsOperations
 from evalledger.sdk.recorder import Recorder
@@ -49,12 +50,13 @@ class Client(
     VerificationOperations,
     TrainingOperations,
     AuditOperations,
-    ConsensusClient,
     FrameworkOperations,
     RunsOperations,
     RunsClient,
-    PowerClient,
     EvolutionOperations,
+    CompetitionsOperations,
+    ConsensusOperations,
+    PowerOperations,
 ):
     """Async HTTP client for the evalledger REST API."""
 
@@ -132,6 +134,9 @@ class SyncClient(
     FrameworkOperations,
     RunsOperations,
     EvolutionOperations,
+    CompetitionsOperations,
+    ConsensusOperations,
+    PowerOperations,
     BlockingBinder,
 ):
     """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.
@@ -183,15 +188,8 @@ class SyncClient(
         self.close()
 
     # Client's coroutine methods, blocking (tests/unit/test_sdk_typing.py checks none is missing).
-    administer_olympus_treaty = _blocking(Client.administer_olympus_treaty)
-    analyze_power_network = _blocking(Client.analyze_power_network)
     bulk_update_metrics = _blocking(Client.bulk_update_metrics)
-    cast_vote = _blocking(Client.cast_vote)
-    close_proposal = _blocking(Client.close_proposal)
     create_or_update_agent_metrics = _blocking(Client.create_or_update_agent_metrics)
-    create_power_node = _blocking(Client.create_power_node)
-    create_proposal = _blocking(Client.create_proposal)
-    event_stats = _blocking(Client.event_stats)
     export_assessments = _blocking(Client.export_assessments)
     get_agent_metrics = _blocking(Client.get_agent_metrics)
     get_all_agent_metrics = _blocking(Client.get_all_agent_metrics)
@@ -199,30 +197,15 @@ class SyncClient(
     get_assessment = _blocking(Client.get_assessment)
     get_cached_assessments = _blocking(Client.get_cached_assessments)
     get_custody_metrics = _blocking(Client.get_custody_metrics)
-    get_event = _blocking(Client.get_event)
-    get_proposal = _blocking(Client.get_proposal)
     import_assessments = _blocking(Client.import_assessments)
     leaderboard = _blocking(Client.leaderboard)
     list_agents = _blocking(Client.list_agents)
-    list_consensus_nodes = _blocking(Client.list_consensus_nodes)
-    list_events = _blocking(Client.list_events)
-    list_power_events = _blocking(Client.list_power_events)
-    list_power_nodes = _blocking(Client.list_power_nodes)
-    list_power_relations = _blocking(Client.list_power_relations)
-    list_proposals = _blocking(Client.list_proposals)
     import_run = _blocking(Client.import_run)
     list_results = _blocking(Client.list_results)
-    power_node_metrics = _blocking(Client.power_node_metrics)
-    record_collaborative_test = _blocking(Client.record_collaborative_test)
     record_custody_tests = _blocking(Client.record_custody_tests)
-    record_event = _blocking(Client.record_event)
-    record_influence = _blocking(Client.record_influence)
-    register_consensus_node = _blocking(Client.register_consensus_node)
     reset_agent_metrics = _blocking(Client.reset_agent_metrics)
-    set_power_relation = _blocking(Client.set_power_relation)
     stats = _blocking(Client.stats)
     summarize_results = _blocking(Client.summarize_results)
-    transfer_power = _blocking(Client.transfer_power)
     update_custody_test_result = _blocking(Client.update_custody_test_result)
     update_learning_metrics = _blocking(Client.update_learning_metrics)
     update_specific_metrics = _blocking(Client.update_specific_metrics)

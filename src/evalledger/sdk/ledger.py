@@ -18,13 +18,14 @@ from evalledger.assessments.facade import AssessmentsFacade
 from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.facade import CompetitionsFacade
+from evalledger.competitions.operations import CompetitionsOperations
 from evalledger.config import Settings, load_settings
-from evalledger.consensus.facade import ConsensusFacade
+from evalledger.consensus.operations import ConsensusOperations
 from evalledger.db import failures, migrate
 from evalledger.db.engine import Database
 from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
-from evalledger.power.facade import PowerFacade
+from evalledger.power.operations import PowerOperations
 from evalledger.runs.facade import RunsFacade
 from evalledger.runs.operations import RunsOperations
 from evalledger.tenancy import service as tenancy
@@ -61,12 +62,13 @@ class Ledger(
     VerificationOperations,
     TrainingOperations,
     AuditOperations,
-    ConsensusFacade,
     FrameworkOperations,
     RunsOperations,
     RunsFacade,
-    PowerFacade,
     EvolutionOperations,
+    CompetitionsOperations,
+    ConsensusOperations,
+    PowerOperations,
 ):
     """The in-process ledger. Method names and return types match :class:`Client`'s."""
 
