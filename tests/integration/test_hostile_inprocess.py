@@ -162,6 +162,7 @@ WRITES: dict[str, Call] = {
         "agent_id": c["agent_id"],
         "metric": {"name": "m", "value": 1.0},
     },
+    "import_run": lambda c: {"path": str(INSPECT_LOG), "tags": ["t"]},
     "record_run": lambda c: {
         "run": {
             "task": "t",
@@ -207,6 +208,11 @@ WRITES: dict[str, Call] = {
     },
     "verify": lambda c: {"fix_orphans": True},
 }
+
+#: A real Inspect AI log (tests/fixtures/harness/README.md says how it was made).
+INSPECT_LOG = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "harness" / "inspect" / "arith.eval"
+)
 
 #: The public coroutine methods that only read (or manage the ledger object itself).
 READS = {
