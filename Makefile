@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EVALLEDGER_DATABASE_URL ?= sqlite+aiosqlite:///./evalledger.db
 
-.PHONY: setup serve test test-sqlite lint typecheck check clean bench bench-quick soak
+.PHONY: setup serve test test-sqlite lint typecheck check clean bench bench-quick soak fixtures
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# Regenerate tests/fixtures/harness/ with the real harnesses (Inspect AI, lm-eval, promptfoo,
+# OpenAI evals), installed into .venv-harness/ (never a dependency of evalledger).
+fixtures:
+	bash scripts/harness_fixtures/generate.sh
 
 # Benchmarks (docs/benchmarks.md). MLflow, the peer they compare against, is installed into a
 # separate venv used only by the bench; it is never a dependency of evalledger.

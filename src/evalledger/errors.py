@@ -87,7 +87,13 @@ class UnavailableError(EvalLedgerError):
 
 
 class DatabaseUnavailable(UnavailableError):
-    """The database cannot be reached (from the server: the server's database is down)."""
+    """The database cannot be reached (from the server: the server's database is down).
+
+    ``replay`` is False when the database did not answer in time: the server then does not
+    replay a safe read in-process, which would only wait a second time for the same silence.
+    """
+
+    replay = True
 
 
 class ServerUnreachable(UnavailableError):
@@ -115,8 +121,10 @@ def parse_uuid(value: object, field: str) -> uuid.UUID:
     """``value`` as a UUID, or :class:`ValidationFailed` naming ``field``."""
     if isinstance(value, uuid.UUID):
         return value
+    if not isinstance(value, str):  # str() of a deeply nested value would not even return
+        raise ValidationFailed(f"{field}: not a UUID: a {type(value).__name__}", field=field)
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(value)
     except ValueError:
         raise ValidationFailed(f"{field}: not a UUID: {str(value)[:80]!r}", field=field) from None
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from evalledger.errors import EvalLedgerError
+from evalledger.errors import EvalLedgerError, ValidationFailed
 
 
 class StorageError(EvalLedgerError):
@@ -54,7 +54,9 @@ def storage_errors(what: str) -> Iterator[None]:
         raise
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise StorageError(f"cannot write {what}: {reason}") from exc
+        if exc.errno == errno.ENAMETOOLONG:  # the name asked for, not the storage, is at fault
+            raise ValidationFailed(f"cannot write {what}: {reason}"[:500]) from exc
+        raise StorageError(f"cannot write {what}: {reason}"[:500]) from exc
 
 
 def fsync_dir(folder: Path) -> None:

@@ -4,10 +4,15 @@ Services take a unit of work, do their reads and writes through it, and never co
 themselves. Leaving the ``async with`` block normally commits; an exception rolls back, so a
 failed write leaves nothing half-written. Audit rows and idempotency records are written
 through the same session, so they commit or vanish with the change they describe.
+
+It is also the error boundary of the database: whatever leaves the block (a statement, a
+flush, the commit) as a SQLAlchemy or driver exception is re-raised as the project's own
+(:func:`evalledger.db.translate.translate`), so no caller ever sees a driver's exception.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evalledger.db.base import DEFAULT_PROJECT_ID
 from evalledger.db.engine import Database
+from evalledger.db.translate import translate
 from evalledger.monitoring import TRANSACTIONS
 
 P = ParamSpec("P")
@@ -93,8 +99,9 @@ class UnitOfWork:
                 await self.session.begin()
             if self.tenant_scoped and self.db.row_security:
                 await self._enter_row_security()
-        except BaseException:
+        except BaseException as exc:
             self._release()
+            _raise_translated(exc)
             raise
         return self
 
@@ -105,15 +112,22 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         kind = "write" if self.write else "read"
+        failing = exc is not None
         try:
             if exc_type is None and self.write:
-                if self._audits:
-                    await self._write_audits()
-                await self.session.commit()
+                try:
+                    if self._audits:
+                        await self._write_audits()
+                    await self.session.commit()
+                except BaseException as failed:
+                    failing = True
+                    await self._rollback(kind)
+                    _raise_translated(failed)
+                    raise
                 TRANSACTIONS.labels(kind, "commit").inc()
-            elif exc_type is not None:
-                await self.session.rollback()
-                TRANSACTIONS.labels(kind, "rollback").inc()
+            elif exc is not None:
+                await self._rollback(kind)
+                _raise_translated(exc)
             else:
                 TRANSACTIONS.labels(kind, "read").inc()
             # A successful read ends by closing: the transaction is released without
@@ -121,8 +135,19 @@ class UnitOfWork:
         finally:
             try:
                 await self.session.close()
+            except Exception as failed:  # the connection died with the transaction
+                if not failing:  # else the failure that ended the transaction is the news
+                    _raise_translated(failed)
+                    raise
             finally:
                 self._release()
+
+    async def _rollback(self, kind: str) -> None:
+        """Roll back after a failure; a rollback that fails too (the connection is gone)
+        must not hide the failure that caused it."""
+        with contextlib.suppress(Exception):  # the original error is what the caller must see
+            await self.session.rollback()
+        TRANSACTIONS.labels(kind, "rollback").inc()
 
     async def _enter_row_security(self) -> None:
         """PostgreSQL's second wall: this transaction runs as the unprivileged app role with
@@ -210,6 +235,13 @@ class UnitOfWork:
                 for entity_id, changes in entries
             ],
         )
+
+
+def _raise_translated(exc: BaseException) -> None:
+    """Raise the project's error for ``exc`` if it is a database failure (else return)."""
+    translated = translate(exc)
+    if translated is not None and translated is not exc:
+        raise translated from exc
 
 
 def transaction(

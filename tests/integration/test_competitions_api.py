@@ -144,11 +144,12 @@ async def test_cached_ratings_equal_recomputation_and_a_write_invalidates_them(
 ) -> None:
     from evalledger.competitions import ratings_cache
     from evalledger.competitions.leaderboard import build_leaderboard, group_events
+    from evalledger.competitions.service import CompetitionsService
 
     async def recomputed(method: str) -> Any:
         # What the leaderboard was before it was cached: both stages on freshly read inputs.
         async with seeded._read() as uow:
-            service = seeded._competitions(uow)
+            service = CompetitionsService(uow, seeded.settings)
             rows = await service.events.scored_rows(None)
             _, agents = await service.leaderboard_agents(method)  # type: ignore[arg-type]
         return build_leaderboard(method, group_events(rows), agents, rounds=20)  # type: ignore[arg-type]

@@ -93,10 +93,10 @@ def test_cli_demo_if_empty_as_make_serve_runs_it(cli_db: str) -> None:
     assert first.exit_code == 0, first.output
     assert "custody_results" in first.output
     # Not a terminal: progress as plain lines, the first at once and the last at the end
-    # (240 results in 3 batches, then the agents' learning and 9 more parts: 13 steps).
+    # (240 results in 3 batches, then the agents' learning and 10 more parts: 14 steps).
     progress = [line for line in first.output.splitlines() if line.startswith("Progress: ")]
-    assert progress[0] == "Progress: 1/13 (custody results)"
-    assert progress[-1] == "Progress: 13/13 (keys)"
+    assert progress[0] == "Progress: 1/14 (custody results)"
+    assert progress[-1] == "Progress: 14/14 (keys)"
     assert re.search(r"read-only key for the dashboard \(shown once\): evl_\S+", first.output)
     again = runner.invoke(app, ["demo", "--if-empty"])
     assert again.exit_code == 0 and "no demo data added" in again.output

@@ -2,11 +2,11 @@
 
 Hypothesis draws, for every write route of the API, a valid body with one value replaced by
 something hostile (NUL, lone surrogates, NaN, ±Infinity, ±1.8e308, numbers at and past the
-1e150 bound, deep and wide JSON, numbers for booleans and date-times), sent under every
-spelling of the JSON content type. No answer may be a 5xx. Afterwards the database (what the
-accepted writes stored) must back up logically, restore into the OTHER backend and verify
-there (every table's count and checksum equal the manifest's), export its assessments, and
-answer every GET route of the API without a 5xx.
+1e150 bound, deep (1200 levels) and wide JSON, 1 MB strings, numbers for booleans and
+date-times), sent under every spelling of the JSON content type. No answer may be a 5xx.
+Afterwards the database (what the accepted writes stored) must back up logically, restore
+into the OTHER backend and verify there (every table's count and checksum equal the
+manifest's), export its assessments, and answer every GET route of the API without a 5xx.
 
 :data:`ROUTES` lists every write route with a valid body; the first test proves it covers
 every POST/PUT/PATCH/DELETE route of the OpenAPI, so a new route must join the property.
@@ -177,6 +177,22 @@ ROUTES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/frameworks/metrics"): lambda c: {"framework": "f", "name": "m", "value": 1.0},
     ("PUT", "/api/v1/frameworks/{framework}/configuration"): lambda c: {"config": {"a": 1}},
     ("POST", "/api/v1/frameworks/{framework}/state"): lambda c: {"state": {"a": 1}},
+    ("POST", "/api/v1/runs"): lambda c: {
+        "external_id": f"r{n()}",
+        "task": "t",
+        "model": "m",
+        "tags": ["a"],
+        "metadata": {"k": [1, 2.5]},
+        "metrics": {"s": {"accuracy": 0.5}},
+        "samples": [
+            {
+                "sample_id": "1",
+                "input": {"q": "x"},
+                "output": "y",
+                "scores": {"s": {"value": 1.0, "raw": "C", "explanation": "e"}},
+            }
+        ],
+    },
     ("POST", "/api/v1/power/nodes"): lambda c: {
         "name": f"p{n()}",
         "description": "d",
@@ -244,6 +260,8 @@ RAW_NUMBERS = {
     "@@-1.8e308@@": "-1.8e308",
     "@@1e400@@": "1e400",
     "@@5000-digits@@": "9" * 5000,  # past Python's int-parsing limit (4300 digits)
+    # JSON nested 1200 deep: past Python's recursion limit, so it is spliced in as text.
+    "@@deep-1200@@": '{"d": [' * 600 + '"bottom"' + "]}" * 600,
 }
 
 
@@ -284,6 +302,7 @@ HOSTILE: list[Any] = [
     deep(40),
     deep(20),
     {f"k{i}": i for i in range(2000)},
+    "x" * 1_000_000,
     list(range(5000)),
     "",
     True,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.sdk.ledger import Ledger
@@ -191,7 +190,7 @@ async def test_transaction_decorator_commits_and_rolls_back(ledger: Ledger) -> N
     assert len(await ledger.get_by_claim_id(claim_id)) == 2
 
     bad = {**ok, "broken": {"result": {"valid": True}, "confidence": 7.0}}  # CHECK 0..1
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ValidationFailed):
         await process_verification(ledger.db, {"external_id": "t2", "content": "c"}, bad)
     with pytest.raises(NotFoundError):
         await ledger.get_claim("t2")

@@ -194,9 +194,9 @@ async def test_mutations_are_audited(ledger: Ledger) -> None:
 
 
 async def test_database_itself_refuses_a_second_active_checkpoint(ledger: Ledger) -> None:
-    """The partial unique indexes hold even for writes that bypass the service."""
-    from sqlalchemy.exc import IntegrityError
-
+    """The partial unique indexes hold even for writes that bypass the service (and the
+    unit of work raises the violation as the project's ConflictError, not SQLAlchemy's)."""
+    from evalledger.errors import ConflictError
     from evalledger.verification.models import ModelCheckpoint
 
     for framework in ("empirical", None):
@@ -211,7 +211,7 @@ async def test_database_itself_refuses_a_second_active_checkpoint(ledger: Ledger
                     is_active=True,
                 )
             )
-        with pytest.raises(IntegrityError):
+        with pytest.raises(ConflictError):
             async with UnitOfWork(ledger.db) as uow:
                 uow.session.add(
                     ModelCheckpoint(

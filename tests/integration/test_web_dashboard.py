@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -95,6 +96,17 @@ async def browser() -> AsyncIterator[object]:
             await chromium.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on ``page`` (filled as it runs):
+    the pages must satisfy their policy, so a test asserts it stays empty."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return violations
+
+
 async def _shot(page: object, name: str, backend: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"dashboard-{backend}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
@@ -145,12 +157,7 @@ async def test_dashboard_in_chromium(ledger: Ledger, browser: object, tmp_path: 
         board = (await api.get("/api/v1/leaderboard", params={"method": "elo"})).json()
         context = await browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
         page = await context.new_page()
-        # The pages satisfy their Content-Security-Policy: Chromium reports every violation.
-        violations: list[str] = []
-        page.on(
-            "console",
-            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-        )
+        violations = csp_violations(page)
 
         # Signed out: the overview sends you to the sign-in page; a wrong key is refused.
         await page.goto(f"{base}/")
@@ -168,7 +175,7 @@ async def test_dashboard_in_chromium(ledger: Ledger, browser: object, tmp_path: 
         (cookie,) = [c for c in await context.cookies() if c["name"] == "evalledger_session"]
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
-        # Leaderboard rows match the API's leaderboard: order, level, XP, pass rate.
+        # Leaderboard rows match the API's leaderboard: order, prestige and level, XP, pass rate.
         rows = await page.eval_on_selector_all(
             "#leaderboard tbody tr",
             "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))",
@@ -177,7 +184,7 @@ async def test_dashboard_in_chromium(ledger: Ledger, browser: object, tmp_path: 
             [
                 str(e["rank"]),
                 e["agent_type"],
-                str(e["level"]),
+                f"P0 · L{e['level']}",  # the demo's agents are all below the first prestige
                 f"{e['xp']:,}",
                 f"{100 * e['pass_rate']:.1f}%",
             ]

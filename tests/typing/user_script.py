@@ -18,10 +18,17 @@ from evalledger.agents.schemas import (
     CustodyTestOut,
     CustodyTestRecorded,
 )
-from evalledger.competitions.schemas import Leaderboard
+from evalledger.assessments.schemas import AssessmentOut, StudentDetail, StudentOut
+from evalledger.audit.schemas import AuditEntry
+from evalledger.competitions.schemas import EventOut, EventRecorded, Leaderboard
+from evalledger.consensus.schemas import ProposalOut, VoteOut
+from evalledger.evolution.schemas import AgentOut
 from evalledger.framework.schemas import ExecutionOut
 from evalledger.pagination import Page
+from evalledger.power.schemas import NetworkAnalysis, TransferOut
 from evalledger.sdk.client import SyncRecorder
+from evalledger.verification.schemas import ClaimOut, ConsensusOut
+from evalledger.verification.training_schemas import CheckpointOut, TrainingBatch
 
 
 async def in_process() -> None:
@@ -36,9 +43,27 @@ async def in_process() -> None:
         started: ExecutionOut = await ledger.start_execution({"framework": "kite"})
         runs: list[ExecutionOut] = await ledger.list_executions(framework="kite", limit=5)
         print(recorded.updated_custody_metrics, metrics.xp, board.entries, result_id)
+        claim: ClaimOut = await ledger.create_claim({"external_id": "c1", "content": "x"})
+        claims: Page[ClaimOut] = await ledger.list_claims(limit=10)
+        decision: ConsensusOut = await ledger.compute_consensus("c1", "majority")
+        lineage: list[AgentOut] = await ledger.agent_lineage(uuid.uuid4())
+        print(started.id, len(runs), claim.id, claims.next_cursor, decision.valid, lineage)
+        ann: StudentOut = await ledger.create_student({"name": "Ann"})
+        scored: AssessmentOut = await ledger.create_assessment(
+            ann.id, {"skill_type": "empathy", "score": 0.7, "confidence": 0.9}, use_cached=True
+        )
+        log: Page[AuditEntry] = await ledger.list_audit_log(entity_type="student", limit=10)
+        print(scored.cached, len(log.items))
+        event: EventRecorded = await ledger.record_event(
+            {"event_type": "duel", "participants": ["guardian"]}
+        )
+        events: Page[EventOut] = await ledger.list_events(event_type="duel", limit=10)
+        vote: VoteOut = await ledger.cast_vote(event.event.id, {"node": "n1", "choice": "yes"})
+        network: NetworkAnalysis = await ledger.analyze_power_network(0.5)
+        print(len(events.items), vote.state.total_votes, network.influence)
         agents: list[AgentMetricsOut] = await ledger.list_agents()
-        page: Page[CustodyTestOut] = await ledger.list_results(agent="guardian", tag="nightly")
-        print(started.id, len(runs), len(agents), page.next_cursor)
+        found: Page[CustodyTestOut] = await ledger.list_results(agent="guardian", tag="nightly")
+        print(len(agents), found.next_cursor)
 
 
 async def remote() -> None:
@@ -48,10 +73,21 @@ async def remote() -> None:
         )
         custody: CustodyMetrics = await client.get_custody_metrics("guardian")
         one: ExecutionOut = await client.get_execution(uuid.uuid4())
+        batch: TrainingBatch = await client.claim_training_batch("empirical", 10)
+        best: AgentOut = await client.best_agent(3)
+        print(recorded.updated_custody_metrics, custody.custody_xp, one.status, batch, best)
+        print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
         updated: AgentUpdated = await client.update_specific_metrics("guardian", {"status": "ok"})
         summary: ResultsSummary = await client.summarize_results("guardian", group_by="tag")
-        print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
         print(updated.metrics.status, summary.groups)
+        detail: StudentDetail = await client.get_student(uuid.uuid4())
+        page: Page[AssessmentOut] = await client.list_assessments(skill_type="empathy", limit=5)
+        print(detail.total_assessments, page.next_cursor)
+        proposals: list[ProposalOut] = await client.list_proposals("open")
+        moved: TransferOut = await client.transfer_power(
+            {"source": "a", "target": "b", "amount": 1}
+        )
+        print(len(proposals), moved.balances)
 
 
 def blocking() -> None:
@@ -66,8 +102,18 @@ def blocking() -> None:
             result_id: uuid.UUID = rec.record("guardian", passed=False, score=12.5)
         count: int = rec.recorded
         finished: ExecutionOut = client.finish_execution(str(uuid.uuid4()), {"status": "failed"})
+        active: CheckpointOut = client.get_active_checkpoint("verifier", "empirical")
+        fit: AgentOut = client.set_fitness(uuid.uuid4(), 0.9)
+        print(finished.duration_ms, active.version, fit.fitness)
+        print(finished.duration_ms)
         results: Page[CustodyTestOut] = client.list_results(tag=["a", "b"], limit=10)
-        print(finished.duration_ms, len(results.items))
+        print(len(results.items))
+        students: Page[StudentOut] = client.list_students(limit=10)
+        entries: Page[AuditEntry] = client.list_audit_log(action="create")
+        print(len(students.items), len(entries.items))
+        got: EventOut = client.get_event(uuid.uuid4())
+        closed: ProposalOut = client.close_proposal(str(uuid.uuid4()))
+        print(got.winners, closed.status)
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
 
 

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from evalledger.consensus.schemas import ProposalIn
 from evalledger.power.schemas import TransferIn
-from evalledger.verification.ops_schemas import BatchClaimIn
 from evalledger.verification.schemas import VerificationIn
+from evalledger.verification.training_schemas import BatchClaimIn
 
 
 def test_confidence_must_lie_in_unit_interval() -> None:

@@ -106,8 +106,8 @@ class AgentOperations(
 
     @get("/v1/agents", summary="Every agent's metrics")
     async def list_agents(svc: AgentMetricsService) -> list[AgentMetricsOut]:
-        """Every agent's metrics in one query; ``test_history`` is left empty (one agent's
-        newest results: :meth:`get_agent_metrics`)."""
+        """Every agent's metrics in one query, ``test_history`` left empty (an agent's newest
+        results are in ``get_agent_metrics``)."""
         return await svc.list_agents()
 
     @get(

@@ -32,6 +32,8 @@ _KEY = re.compile(NAME_PATTERN)
 
 ResultSort = Literal["time", "score"]
 SortOrder = Literal["desc", "asc"]
+SORTS: tuple[str, ...] = ("time", "score")
+ORDERS: tuple[str, ...] = ("desc", "asc")
 GROUP_BY_HELP = "agent_version, tag, category or metadata.KEY"
 GROUP_BY_PATTERN = r"^(agent_version|tag|category|metadata\.[A-Za-z0-9_.:-]{1,64})$"
 
@@ -145,3 +147,9 @@ class ResultsSummary(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     groups: list[ResultGroup]
+
+
+def check_group_by(group_by: str) -> str:
+    if len(group_by) > 80 or not re.fullmatch(GROUP_BY_PATTERN, group_by):
+        raise ValidationFailed(f"group_by: expected {GROUP_BY_HELP}", field="group_by")
+    return group_by

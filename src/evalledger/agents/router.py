@@ -32,6 +32,7 @@ router.include_router(router_for(ResultsOperations))
     summary="Record a custody test result",
     description="Send an `id` to make retries safe: the same id is recorded once.",
     tags=["agent-metrics"],
+    operation_id="update_custody_test_result",
 )
 async def record_custody_test(
     body: CustodyTestIn, ledger: Writer, agent_type: AgentType
@@ -50,6 +51,7 @@ async def record_custody_test(
         "change nothing, so a retried batch is safe."
     ),
     tags=["custody-tests"],
+    operation_id="record_custody_tests",
 )
 async def record_batch(body: BatchIn, ledger: Writer) -> BatchRecorded:
     return await ledger.record_custody_tests(body.results)

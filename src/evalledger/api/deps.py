@@ -10,8 +10,9 @@ from __future__ import annotations
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
 from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from evalledger.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from evalledger.sdk.ledger import Ledger
@@ -105,8 +106,17 @@ async def current_actor(request: Request) -> Actor:
     return actor
 
 
+#: Declares the bearer scheme so that each operation's OpenAPI ``security`` names the key
+#: scope it needs (``{"bearer": ["write"]}``); authentication itself is :func:`current_actor`.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="evalledger API key")
+
+
 def _scoped(required: str):  # type: ignore[no-untyped-def]
-    async def dependency(request: Request, actor: Actor = Depends(current_actor)) -> Ledger:
+    async def dependency(
+        request: Request,
+        actor: Actor = Depends(current_actor),
+        _documented: HTTPAuthorizationCredentials | None = Security(_BEARER, scopes=[required]),
+    ) -> Ledger:
         if _RANK[actor.scope] < _RANK[required]:
             raise PermissionDenied(f"this API key has scope {actor.scope!r}; {required!r} needed")
         ledger: Ledger = request.app.state.ledger

@@ -1,8 +1,10 @@
 """Error mapping: every failure a client can cause becomes a clear 4xx, in one place.
 
-Domain errors carry their status and the field they concern; database constraint violations
-that slip past validation become 409/422 rather than 500; a lost or refused database becomes
-a fast 503 with ``Retry-After`` (marked transient so safe reads are retried once).
+Domain errors carry their status and the field they concern. Database failures arrive already
+translated by the unit of work (:mod:`evalledger.db.translate`: constraint violations 409/422,
+bad values 422); one that happened outside a unit of work goes through the same translation
+here. A lost or refused database becomes a fast 503 with ``Retry-After`` (marked transient
+so safe reads are retried once).
 """
 
 from __future__ import annotations
@@ -18,22 +20,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import (
-    DBAPIError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    StatementError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from evalledger.api.resilience import TRANSIENT_HEADER
-from evalledger.errors import EvalLedgerError
+from evalledger.db.translate import TRANSLATABLE, translate
+from evalledger.errors import DatabaseUnavailable, EvalLedgerError
 
 log = structlog.get_logger("evalledger.api")
-
-#: SQLSTATE classes that mean "the server went away or is not accepting us right now".
-_TRANSIENT_SQLSTATES = ("08", "57P")
 
 
 def _body(message: str, field: str | None = None, status: int = 400) -> dict[str, Any]:
@@ -44,36 +36,12 @@ def _body(message: str, field: str | None = None, status: int = 400) -> dict[str
     return {"detail": message}
 
 
-def _rejected(message: str) -> JSONResponse:
-    return JSONResponse(
-        {"detail": [{"loc": ["body"], "msg": message, "type": "database_rejected"}]},
-        status_code=422,
-    )
-
-
-def unavailable(reason: str, *, replay: bool = True) -> JSONResponse:
+def unavailable(message: str, *, replay: bool = True) -> JSONResponse:
     """503 with ``Retry-After``. ``replay=False``: safe reads are not retried in-process."""
     headers = {"Retry-After": "1"}
     if replay:
         headers[TRANSIENT_HEADER.decode()] = "1"
-    return JSONResponse(
-        _body(f"database unavailable ({reason}); retry shortly"), status_code=503, headers=headers
-    )
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for errors that mean the database is (briefly) unreachable, not a bad request."""
-    if isinstance(exc, (OSError, ConnectionError, PoolTimeout)):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
-            return True
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
-            return True
-        name = type(exc.orig).__name__
-        return "Connection" in name or "CannotConnectNow" in name
-    return False
+    return JSONResponse(_body(message), status_code=503, headers=headers)
 
 
 def _encodable(value: Any) -> bool:
@@ -125,52 +93,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(EvalLedgerError)
     async def _domain(_: Request, exc: EvalLedgerError) -> JSONResponse:
+        if isinstance(exc, DatabaseUnavailable):
+            log.error("database_unavailable", error=str(exc.__cause__ or exc)[:300])
+            return unavailable(exc.message, replay=exc.replay)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
             _body(exc.message, exc.field, exc.status), status_code=exc.status, headers=headers
         )
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        log.warning("integrity_error", error=str(exc.orig)[:500])
-        return JSONResponse(
-            _body("the request conflicts with stored data (a constraint was violated)"),
-            status_code=409,
-        )
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # A database failure outside any unit of work (the units of work translate their
+        # own): the same translation, so the same answer.
+        translated = translate(exc)
+        if translated is None:
+            raise exc
+        log.warning("database_error", error=str(exc)[:500])
+        return await _domain(request, translated)
 
-    @app.exception_handler(DBAPIError)
-    async def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
-        if is_transient(exc):
-            log.error("database_unavailable", error=str(exc.orig)[:300])
-            return unavailable("connection lost")
-        log.error("database_error", error=str(exc.orig)[:500])
-        return _rejected("the database rejected a value of this request")
-
-    @app.exception_handler(OverflowError)
-    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
-        # A number too large for the database (e.g. beyond SQLite's 64-bit INTEGER) that a
-        # route forgot to bound: still the client's input, so a 422, never a 500.
-        log.warning("value_overflow", error=str(exc)[:300])
-        return _rejected("a number in this request is out of range for storage")
-
-    @app.exception_handler(StatementError)
-    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
-        # A value the driver could not bind (wrong type, out of range): the client's input.
-        if isinstance(exc, DBAPIError):
-            return await _dbapi(request, exc)
-        log.warning("unbindable_value", error=str(exc.orig)[:300])
-        return _rejected("a value of this request cannot be stored")
-
-    @app.exception_handler(PoolTimeout)
-    async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:
-        log.error("pool_timeout", error=str(exc)[:300])
-        return unavailable("no free connection")
-
-    @app.exception_handler(OSError)
-    async def _os(_: Request, exc: OSError) -> JSONResponse:
-        log.error("database_unreachable", error=str(exc)[:300] or type(exc).__name__)
-        if isinstance(exc, TimeoutError):
-            # The database did not answer in time (frozen, partitioned): replaying the read
-            # would only make the caller wait a second time for the same silence.
-            return unavailable("no answer in time", replay=False)
-        return unavailable("unreachable")
+    for kind in TRANSLATABLE:
+        app.add_exception_handler(kind, _database)

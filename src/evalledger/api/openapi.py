@@ -67,8 +67,8 @@ def install_openapi(app: FastAPI) -> None:
                 codes = {"503": ERRORS["503"]} if path in PUBLIC_PATHS else ERRORS
                 for code, description in codes.items():
                     responses.setdefault(code, {"description": description, **ref})
-                if path not in PUBLIC_PATHS:
-                    operation["security"] = [{"bearer": []}]
+                if path not in PUBLIC_PATHS:  # the scope, where a route declares one (deps.py)
+                    operation.setdefault("security", [{"bearer": []}])
         app.openapi_schema = schema
         return schema
 

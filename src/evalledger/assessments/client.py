@@ -1,4 +1,5 @@
-"""The assessments operations over HTTP: same names and return types as the Ledger's.
+"""The assessments hooks over HTTP (the declared operations are in :mod:`.operations`):
+same names and return types as the Ledger's.
 
 Export downloads the server's document into a local file; import reads a local file and
 sends it in parts small enough for the server's body limit; verify asks the server to run the
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,21 +19,15 @@ from pydantic import BaseModel
 
 from evalledger.assessments import verify_report
 from evalledger.assessments.schemas import (
-    AssessmentIn,
     AssessmentOut,
     AssessmentRecord,
-    BackupResult,
     CachedAssessments,
     DuplicatePolicy,
     ExportResult,
     ImportResult,
     Statistics,
-    StudentDetail,
-    StudentIn,
-    StudentOut,
 )
 from evalledger.errors import ValidationFailed, parse_uuid
-from evalledger.pagination import Page
 from evalledger.sdk.http import HttpBase
 
 if TYPE_CHECKING:  # the importer is database code: loaded only when a file is imported
@@ -43,11 +38,6 @@ BASE = "/api/v1"
 #: bodies over ``EVALLEDGER_MAX_BODY_BYTES``, 10 MB by default).
 IMPORT_PART_RECORDS = 1000
 IMPORT_PART_BYTES = 4_000_000
-
-
-def _body(model: Any, value: Any) -> Any:
-    parsed = value if isinstance(value, model) else model.model_validate(value)
-    return parsed.model_dump(mode="json", exclude_unset=True)
 
 
 def _params(**values: Any) -> dict[str, Any]:
@@ -76,43 +66,15 @@ def _parts(records: Sequence[BaseModel], max_records: int) -> Iterator[tuple[int
 
 
 class AssessmentsClient(HttpBase):
-    async def create_student(self, data: StudentIn | Mapping[str, Any]) -> StudentOut:
-        body = _body(StudentIn, data)
-        out = await self._request(
-            "POST", f"{BASE}/students", json=body, retry_safe=body.get("id") is not None
-        )
-        return StudentOut.model_validate(out)
-
-    async def list_students(
-        self, *, limit: int | None = None, cursor: str | None = None
-    ) -> Page[StudentOut]:
-        out = await self._request(
-            "GET", f"{BASE}/students", params=_params(limit=limit, cursor=cursor)
-        )
-        return Page[StudentOut].model_validate(out)
-
-    async def get_student(self, student_id: uuid.UUID | str) -> StudentDetail:
-        return StudentDetail.model_validate(
-            await self._request("GET", f"{BASE}/students/{parse_uuid(student_id, 'student_id')}")
+    # Hook: one route (``GET /assessments/{id}``) serves this and get_cached_assessments.
+    async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
+        return AssessmentOut.model_validate(
+            await self._request(
+                "GET", f"{BASE}/assessments/{parse_uuid(assessment_id, 'assessment_id')}"
+            )
         )
 
-    async def create_assessment(
-        self,
-        student_id: uuid.UUID | str,
-        data: AssessmentIn | Mapping[str, Any],
-        *,
-        use_cached: bool = False,
-    ) -> AssessmentOut:
-        body = _body(AssessmentIn, data)
-        out = await self._request(
-            "POST",
-            f"{BASE}/assessments/{parse_uuid(student_id, 'student_id')}",
-            json=body,
-            params={"use_cached": "true"} if use_cached else None,
-            retry_safe=body.get("id") is not None,
-        )
-        return AssessmentOut.model_validate(out)
-
+    # Hook: the same route as get_assessment, with ``use_cached=true``.
     async def get_cached_assessments(
         self, student_id: uuid.UUID | str, *, skill_type: str | None = None
     ) -> CachedAssessments:
@@ -121,44 +83,11 @@ class AssessmentsClient(HttpBase):
         if skill_type is not None:
             params["skill_type"] = skill_type
         out = await self._request(
-            "GET", f"{BASE}/assessments/{uuid.UUID(str(student_id))}", params=params
+            "GET", f"{BASE}/assessments/{parse_uuid(student_id, 'student_id')}", params=params
         )
         return CachedAssessments.model_validate(out)
 
-    async def list_assessments(
-        self,
-        *,
-        student_id: uuid.UUID | str | None = None,
-        skill_type: str | None = None,
-        start_date: str | date | datetime | None = None,
-        end_date: str | date | datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[AssessmentOut]:
-        params = _params(
-            student_id=student_id,
-            skill_type=skill_type,
-            start_date=start_date,
-            end_date=end_date,
-            limit=limit,
-            cursor=cursor,
-        )
-        out = await self._request("GET", f"{BASE}/assessments", params=params)
-        return Page[AssessmentOut].model_validate(out)
-
-    async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
-        return AssessmentOut.model_validate(
-            await self._request(
-                "GET", f"{BASE}/assessments/{parse_uuid(assessment_id, 'assessment_id')}"
-            )
-        )
-
-    async def backup_assessments(self) -> BackupResult:
-        """Ask the server to write a backup into its exports folder."""
-        return BackupResult.model_validate(
-            await self._request("POST", f"{BASE}/assessments/backup")
-        )
-
+    # Hook: streams the server's document into a local file.
     async def export_assessments(
         self,
         output: str | Path,
@@ -180,6 +109,7 @@ class AssessmentsClient(HttpBase):
             export_timestamp=headers["x-export-timestamp"],
         )
 
+    # Hook: reads a local file and sends it in parts under the server's body limit.
     async def import_assessments(
         self,
         source: str | Path | importer.Backup | importer.BackupFile,
@@ -252,6 +182,7 @@ class AssessmentsClient(HttpBase):
         )
         return out.students_imported, out.imported, out.skipped, out.updated
 
+    # Hook: two routes (read, fix orphans); ``all_projects`` is in-process only.
     async def verify(
         self, *, fix_orphans: bool = False, all_projects: bool = False
     ) -> verify_report.VerifyReport:
@@ -265,6 +196,7 @@ class AssessmentsClient(HttpBase):
             out = await self._request("GET", f"{BASE}/integrity")
         return verify_report.VerifyReport.from_dict(out)
 
+    # Hook: ``all_projects`` is in-process only (not a REST parameter).
     async def stats(self, *, all_projects: bool = False) -> Statistics:
         """This project's statistics (``all_projects`` is in-process only)."""
         if all_projects:

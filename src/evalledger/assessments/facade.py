@@ -1,98 +1,43 @@
-"""The assessments operations as the SDK exposes them (``Ledger``)."""
+"""The assessments hooks of the in-process ``Ledger``: what needs more than one declared
+operation (:mod:`evalledger.assessments.operations` holds the rest)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from evalledger.assessments import export, importer, integrity, verify_report
 from evalledger.assessments.schemas import (
-    AssessmentIn,
     AssessmentOut,
-    BackupResult,
     CachedAssessments,
     DuplicatePolicy,
     ExportFilters,
     ExportResult,
     ImportResult,
     Statistics,
-    StudentDetail,
-    StudentIn,
-    StudentOut,
 )
 from evalledger.assessments.service import AssessmentService, statistics
-from evalledger.db.repository import Page
 from evalledger.errors import ValidationFailed, parse_uuid
 from evalledger.sdk.base import LedgerBase
 from evalledger.uow import UnitOfWork
-
-
-def _model(cls: Any, value: Any) -> Any:
-    return value if isinstance(value, cls) else cls.model_validate(value)
 
 
 class AssessmentsFacade(LedgerBase):
     def _assessments(self, uow: UnitOfWork) -> AssessmentService:
         return AssessmentService(uow, self.settings)
 
-    # -- students ----------------------------------------------------------------------
-
-    async def create_student(self, data: StudentIn | Mapping[str, Any]) -> StudentOut:
-        body = _model(StudentIn, data)
-        async with self._write() as uow:
-            return await self._assessments(uow).create_student(body)
-
-    async def list_students(
-        self, *, limit: int | None = None, cursor: str | None = None
-    ) -> Page[StudentOut]:
+    # Hook: one route (``GET /assessments/{id}``) serves this and get_cached_assessments.
+    async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
         async with self._read() as uow:
-            return await self._assessments(uow).list_students(limit=limit, cursor=cursor)
-
-    async def get_student(self, student_id: uuid.UUID | str) -> StudentDetail:
-        async with self._read() as uow:
-            return await self._assessments(uow).get_student(parse_uuid(student_id, "student_id"))
-
-    # -- assessments -------------------------------------------------------------------
-
-    async def create_assessment(
-        self,
-        student_id: uuid.UUID | str,
-        data: AssessmentIn | Mapping[str, Any],
-        *,
-        use_cached: bool = False,
-    ) -> AssessmentOut:
-        body = _model(AssessmentIn, data)
-        async with self._write() as uow:
-            return await self._assessments(uow).create_assessment(
-                parse_uuid(student_id, "student_id"), body, use_cached=use_cached
+            return await self._assessments(uow).get_assessment(
+                parse_uuid(assessment_id, "assessment_id")
             )
 
-    async def list_assessments(
-        self,
-        *,
-        student_id: uuid.UUID | str | None = None,
-        skill_type: str | None = None,
-        start_date: str | date | datetime | None = None,
-        end_date: str | date | datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[AssessmentOut]:
-        async with self._read() as uow:
-            return await self._assessments(uow).list_assessments(
-                student_id=parse_uuid(student_id, "student_id") if student_id else None,
-                skill_type=skill_type,
-                start_date=start_date,
-                end_date=end_date,
-                limit=limit,
-                cursor=cursor,
-            )
-
+    # Hook: the same route as get_assessment, with ``use_cached=true``.
     async def get_cached_assessments(
         self, student_id: uuid.UUID | str, *, skill_type: str | None = None
     ) -> CachedAssessments:
@@ -100,16 +45,10 @@ class AssessmentsFacade(LedgerBase):
         (``EVALLEDGER_ASSESSMENT_CACHE_DAYS``), with evidence: the MASS ``use_cached`` read."""
         async with self._read() as uow:
             return await self._assessments(uow).cached_assessments(
-                uuid.UUID(str(student_id)), skill_type
+                parse_uuid(student_id, "student_id"), skill_type
             )
 
-    async def get_assessment(self, assessment_id: uuid.UUID | str) -> AssessmentOut:
-        async with self._read() as uow:
-            return await self._assessments(uow).get_assessment(
-                parse_uuid(assessment_id, "assessment_id")
-            )
-
-    # -- export / import / backup ------------------------------------------------------
+    # Hook: streams the document into a file, batch by batch (``progress`` after each).
 
     async def export_assessments(
         self,
@@ -138,11 +77,7 @@ class AssessmentsFacade(LedgerBase):
         async with self._read() as uow:
             return await export.export_assessments(uow, output, filters, progress)
 
-    async def backup_assessments(self) -> BackupResult:
-        """Export everything of this project into ``settings.exports_dir``."""
-        async with self._read() as uow:
-            return await export.backup_assessments(uow, Path(self.settings.exports_dir))
-
+    # Hook: streams a file in, each batch its own unit of work, then refreshes statistics.
     async def import_assessments(
         self,
         source: str | Path | importer.Backup | importer.BackupFile,
@@ -166,6 +101,7 @@ class AssessmentsFacade(LedgerBase):
 
     # -- operator tools (whole database) -----------------------------------------------
 
+    # Hook: ``all_projects`` runs across projects; one REST route per mode (read / fix).
     async def verify(
         self, *, fix_orphans: bool = False, all_projects: bool = False
     ) -> verify_report.VerifyReport:
@@ -183,6 +119,7 @@ class AssessmentsFacade(LedgerBase):
                 project_id=None if all_projects else uow.project_id,
             )
 
+    # Hook: ``all_projects`` runs across projects (in-process only; not a REST parameter).
     async def stats(self, *, all_projects: bool = False) -> Statistics:
         """The MASS statistics: this project's, or the whole database's."""
         unit = self._across_projects() if all_projects else self._read()

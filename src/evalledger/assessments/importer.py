@@ -151,6 +151,16 @@ def _not_json(path: Path, detail: Any) -> ValidationFailed:
     return ValidationFailed(f"input file {path} is not valid JSON: {detail}", field="input")
 
 
+def _unreadable(path: Path, exc: OSError) -> ValidationFailed:
+    """A backup file the caller named that cannot be opened: missing, a directory, a name
+    too long for the file system, no permission."""
+    shown = str(path) if len(str(path)) <= 300 else f"{str(path)[:300]}..."
+    if isinstance(exc, FileNotFoundError):
+        return ValidationFailed(f"input file {shown} does not exist", field="input")
+    reason = exc.strerror or type(exc).__name__
+    return ValidationFailed(f"input file {shown} cannot be read: {reason}", field="input")
+
+
 def load_backup(path: str | Path) -> Backup:
     """Read and validate a whole backup file into memory (nothing is written).
 
@@ -159,8 +169,8 @@ def load_backup(path: str | Path) -> Backup:
     try:
         with path.open(encoding="utf-8") as fh:
             document = json.load(fh)
-    except FileNotFoundError:
-        raise ValidationFailed(f"input file {path} does not exist", field="input") from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     except json.JSONDecodeError as exc:
         raise _not_json(path, f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     return parse_backup(document, str(path))
@@ -249,8 +259,8 @@ def open_backup_file(path: str | Path) -> BackupFile:  # runs in a thread
         with path.open("rb") as fh:
             for key, value in _top_level(path, fh):
                 head[key] = value
-    except FileNotFoundError:
-        raise ValidationFailed(f"input file {path} does not exist", field="input") from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     if "assessments" not in head:
         raise _not_a_backup(str(path))
     backup = BackupFile(path)
@@ -507,12 +517,15 @@ async def import_backup(
                         imported, skipped, updated = await _import_assessments(
                             uow, offset, batch, policy, known
                         )
-            except IntegrityError as exc:
+            except ConflictError as exc:
+                cause = exc.__cause__
+                if not isinstance(cause, IntegrityError):  # a rule of the import, not the data
+                    raise
                 raise ConflictError(
                     f"assessment records {offset}..{offset + len(batch) - 1} conflict with "
-                    f"stored data (nothing of this batch was written): {str(exc.orig)[:300]}",
+                    f"stored data (nothing of this batch was written): {str(cause.orig)[:300]}",
                     field="assessments",
-                ) from None
+                ) from cause
             result.imported += imported
             result.skipped += skipped
             result.updated += updated

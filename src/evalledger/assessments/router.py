@@ -1,8 +1,9 @@
-"""REST routes of seed 003 under ``/api/v1``. Thin: parse, call the ledger, return.
+"""REST of seed 003 under ``/api/v1``: the routes of the declared operations
+(:mod:`evalledger.assessments.operations`) and the hooks' hand-written routes.
 
-``/assessments/backup``, ``/assessments/export``, ``/assessments/import`` and
-``/assessments/stats`` are declared before ``/assessments/{student_id}`` and
-``/assessments/{assessment_id}`` so that those words are never taken for ids.
+The hooks come first, so that ``/assessments/export``, ``/assessments/import`` and
+``/assessments/stats`` are matched before the declared ``/assessments/{student_id}``
+(``backup`` is declared before it) and never taken for ids.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from evalledger.api.deps import Admin, Reader, Writer
-from evalledger.api.params import Cursor, PageLimit
 from evalledger.assessments.importer import Backup
+from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.assessments.schemas import (
-    AssessmentIn,
     AssessmentOut,
     BackupDocument,
-    BackupResult,
     CachedAssessments,
     DuplicatePolicy,
     ExportDocument,
@@ -33,12 +32,9 @@ from evalledger.assessments.schemas import (
     IntegrityReport,
     SkillType,
     Statistics,
-    StudentDetail,
-    StudentIn,
-    StudentOut,
 )
-from evalledger.db.repository import Page
 from evalledger.errors import ValidationFailed
+from evalledger.operations.routes import router_for
 
 StartDate = Annotated[
     str | None,
@@ -55,52 +51,17 @@ EndDate = Annotated[
     ),
 ]
 
-router = APIRouter(prefix="/api/v1", tags=["assessments"])
+hooks = APIRouter(prefix="/api/v1", tags=["assessments"])
 
 
-@router.post("/students", response_model=StudentOut, status_code=201, summary="Create a student")
-async def create_student(body: StudentIn, ledger: Writer) -> StudentOut:
-    return await ledger.create_student(body)
-
-
-@router.get("/students", response_model=Page[StudentOut], summary="List students")
-async def list_students(
-    ledger: Reader,
-    limit: PageLimit = None,
-    cursor: Cursor = None,
-) -> Page[StudentOut]:
-    return await ledger.list_students(limit=limit, cursor=cursor)
-
-
-@router.get(
-    "/students/{student_id}",
-    response_model=StudentDetail,
-    summary="One student with assessment counts per skill",
-)
-async def get_student(student_id: uuid.UUID, ledger: Reader) -> StudentDetail:
-    return await ledger.get_student(student_id)
-
-
-@router.post(
-    "/assessments/backup",
-    response_model=BackupResult,
-    summary="Write a backup file of this project's assessments into the exports folder",
-    description=(
-        "The file gets a name no other backup has (time, project, random part) and appears "
-        "only once it is whole; it never replaces an existing file."
-    ),
-    responses={507: {"description": "The server could not write the file (disk, permissions)"}},
-)
-async def backup(ledger: Writer) -> BackupResult:
-    return await ledger.backup_assessments()
-
-
-@router.get("/assessments/stats", response_model=Statistics, summary="Assessment statistics")
+# Hook: the Ledger's stats can span every project; this route is the project's own.
+@hooks.get("/assessments/stats", response_model=Statistics, summary="Assessment statistics")
 async def stats(ledger: Reader) -> Statistics:
     return await ledger.stats()
 
 
-@router.get(
+# Hook: a file download with the totals in response headers.
+@hooks.get(
     "/assessments/export",
     response_model=None,
     summary="Download this project's assessments as a MASS backup document",
@@ -145,7 +106,8 @@ async def export(
     )
 
 
-@router.post(
+# Hook: the body is a whole backup document, imported batch by batch.
+@hooks.post(
     "/assessments/import",
     response_model=ImportResult,
     summary="Import a MASS backup document (at most 10,000 assessments per request)",
@@ -169,51 +131,8 @@ async def import_document(
     return await ledger.import_assessments(backup, duplicates=duplicates)
 
 
-@router.post(
-    "/assessments/{student_id}",
-    response_model=AssessmentOut,
-    status_code=201,
-    summary="Record an assessment with its evidence",
-    description=(
-        "Send an `id` to make retries safe: the same id is recorded once. With "
-        "`use_cached=true` the newest assessment of that skill within the cache window "
-        "(`EVALLEDGER_ASSESSMENT_CACHE_DAYS`, default 7) is returned (200) instead of writing."
-    ),
-)
-async def create_assessment(
-    student_id: uuid.UUID,
-    body: AssessmentIn,
-    ledger: Writer,
-    response: Response,
-    use_cached: bool = False,
-) -> AssessmentOut:
-    out = await ledger.create_assessment(student_id, body, use_cached=use_cached)
-    if out.cached:
-        response.status_code = 200
-    return out
-
-
-@router.get("/assessments", response_model=Page[AssessmentOut], summary="List assessments")
-async def list_assessments(
-    ledger: Reader,
-    student_id: uuid.UUID | None = None,
-    skill_type: SkillType | None = None,
-    start_date: StartDate = None,
-    end_date: EndDate = None,
-    limit: PageLimit = None,
-    cursor: Cursor = None,
-) -> Page[AssessmentOut]:
-    return await ledger.list_assessments(
-        student_id=student_id,
-        skill_type=skill_type,
-        start_date=start_date,
-        end_date=end_date,
-        limit=limit,
-        cursor=cursor,
-    )
-
-
-@router.get(
+# Hook: one route for two methods (get_assessment, get_cached_assessments).
+@hooks.get(
     "/assessments/{assessment_id}",
     response_model=AssessmentOut | CachedAssessments,
     summary="One assessment, or a student's cached assessments (use_cached=true)",
@@ -243,7 +162,8 @@ async def get_assessment(
     return await ledger.get_cached_assessments(assessment_id, skill_type=skill_type)
 
 
-@router.get(
+# Hook: verify's read mode (its report is a dataclass, answered as IntegrityReport).
+@hooks.get(
     "/integrity",
     response_model=IntegrityReport,
     summary="Run the integrity checks over this project's data",
@@ -258,7 +178,8 @@ async def integrity(ledger: Reader) -> IntegrityReport:
     return IntegrityReport.model_validate(report.as_dict())
 
 
-@router.post(
+# Hook: verify's fixing mode, for admin keys.
+@hooks.post(
     "/integrity/fix-orphans",
     response_model=IntegrityReport,
     summary="Run the integrity checks and delete this project's orphaned evidence (admin keys)",
@@ -271,3 +192,8 @@ async def integrity(ledger: Reader) -> IntegrityReport:
 async def fix_orphans(ledger: Admin) -> IntegrityReport:
     report = await ledger.verify(fix_orphans=True)
     return IntegrityReport.model_validate(report.as_dict())
+
+
+router = APIRouter()
+router.include_router(hooks)
+router.include_router(router_for(AssessmentsOperations))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, get_args
 
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from evalledger.assessments.repository import (
 from evalledger.assessments.schemas import (
     AssessmentIn,
     AssessmentOut,
+    BackupResult,
     CachedAssessments,
     SkillType,
     Statistics,
@@ -251,6 +253,12 @@ class AssessmentService:
 
     async def stats(self) -> Statistics:
         return await statistics(self.uow, self.uow.project_id)
+
+    async def backup(self) -> BackupResult:
+        """Everything of this project, written into ``settings.exports_dir``."""
+        from evalledger.assessments import export  # it imports this module
+
+        return await export.backup_assessments(self.uow, Path(self.settings.exports_dir))
 
 
 async def statistics(uow: UnitOfWork, project_id: uuid.UUID | None) -> Statistics:

@@ -34,6 +34,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "projects": LazyCommand("evalledger.cli.keys", "Projects (tenants)."),
     "agents": LazyCommand("evalledger.agents.cli", "Agents and their metrics."),
     "results": LazyCommand("evalledger.agents.cli", "Find, filter and compare recorded results."),
+    "runs": LazyCommand(
+        "evalledger.runs.cli", "Evaluation runs: imported from harnesses or recorded."
+    ),
     "events": LazyCommand(
         "evalledger.competitions.cli", "Multi-agent events (Olympics and the like)."
     ),

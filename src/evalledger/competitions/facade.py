@@ -1,106 +1,28 @@
-"""The competitions operations as the SDK exposes them (``Ledger`` methods)."""
+"""The competitions hook on the in-process SDK: the leaderboard (the other competitions
+operations are declared in ``operations.py``).
+
+A hook because it is more than one unit of work: the computed ratings are cached for as long
+as the engine lives (:mod:`~evalledger.competitions.ratings_cache`), and a cold board is
+fitted outside any transaction (seconds of CPU must not hold a connection), under a per-board
+lock so that concurrent cold requests fit it once.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from evalledger.agents.schemas import CustodyTestRecorded
 from evalledger.competitions import ratings_cache
 from evalledger.competitions.leaderboard import Ratings, assemble, compute_ratings, group_events
-from evalledger.competitions.schemas import (
-    MAX_BOOTSTRAP_ROUNDS,
-    CollaborativeTestIn,
-    CollaborativeTestRecorded,
-    EventIn,
-    EventOut,
-    EventRecorded,
-    EventStats,
-    Leaderboard,
-    OlympusTreatyIn,
-    RatingMethod,
-)
+from evalledger.competitions.schemas import MAX_BOOTSTRAP_ROUNDS, Leaderboard, RatingMethod
 from evalledger.competitions.service import CompetitionsService
-from evalledger.db.repository import Page
-from evalledger.errors import ValidationFailed, parse_uuid
+from evalledger.errors import ValidationFailed
 from evalledger.monitoring import CACHE_LOOKUPS
 from evalledger.sdk.base import LedgerBase
-from evalledger.uow import UnitOfWork
-
-
-def _model(cls: Any, value: Any) -> Any:
-    return value if isinstance(value, cls) else cls.model_validate(value)
 
 
 class CompetitionsFacade(LedgerBase):
-    def _competitions(self, uow: UnitOfWork) -> CompetitionsService:
-        return CompetitionsService(uow, self.settings)
-
-    async def record_event(self, event: EventIn | Mapping[str, Any]) -> EventRecorded:
-        """Record an event and apply it to its participants. An ``id`` makes it retry-safe."""
-        body = _model(EventIn, event)
-        async with self._write() as uow:
-            return await self._competitions(uow).record_event(body)
-
-    async def list_events(
-        self,
-        *,
-        event_type: str | None = None,
-        participant: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[EventOut]:
-        """Newest first; pass the page's ``next_cursor`` back as ``cursor`` for the next."""
-        async with self._read() as uow:
-            return await self._competitions(uow).list_events(
-                event_type=event_type,
-                participant=participant,
-                start=start,
-                end=end,
-                limit=limit,
-                cursor=cursor,
-            )
-
-    async def get_event(self, event_id: uuid.UUID | str) -> EventOut:
-        async with self._read() as uow:
-            return await self._competitions(uow).get_event(parse_uuid(event_id, "event_id"))
-
-    async def event_stats(
-        self,
-        *,
-        event_type: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> EventStats:
-        async with self._read() as uow:
-            return await self._competitions(uow).event_stats(
-                event_type=event_type, start=start, end=end
-            )
-
-    async def administer_olympus_treaty(
-        self, agent_type: str, result: OlympusTreatyIn | Mapping[str, Any]
-    ) -> CustodyTestRecorded:
-        body = _model(OlympusTreatyIn, result)
-        async with self._write() as uow:
-            return await self._competitions(uow).administer_olympus_treaty(agent_type, body)
-
-    async def record_collaborative_test(
-        self,
-        test: CollaborativeTestIn | Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-    ) -> CollaborativeTestRecorded:
-        body = _model(CollaborativeTestIn, test)
-        async with self._write() as uow:
-            return await self._competitions(uow).record_collaborative_test(
-                body, idempotency_key=idempotency_key
-            )
-
+    # A hook: two units of work around a CPU fit, with a cache and a lock that outlive both.
     async def leaderboard(
         self,
         method: RatingMethod = "elo",
@@ -121,7 +43,7 @@ class CompetitionsFacade(LedgerBase):
             )
         cache = ratings_cache.for_database(self.db)
         async with self._read() as uow:
-            service = self._competitions(uow)
+            service = CompetitionsService(uow, self.settings)
             key: tuple[Any, ...] = (uow.project_id, method, event_type)
             if method != "xp":
                 key += (rounds, seed, self.settings.elo_k)
@@ -149,7 +71,7 @@ class CompetitionsFacade(LedgerBase):
     ) -> Ratings:
         """Fit the ratings (unless a concurrent request just did) and cache them."""
         async with self._read() as uow:
-            service = self._competitions(uow)
+            service = CompetitionsService(uow, self.settings)
             watermark = await service.events.ratings_watermark()
             computed = cache.get(key, watermark)
             if computed is not None:

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from evalledger.stats.bootstrap import percentile
+
 __all__ = [
     "RatingInterval",
     "bootstrap_intervals",
@@ -307,15 +309,6 @@ _METHODS: dict[str, tuple[Callable[..., dict[str, float]], Callable[..., dict[st
 }
 
 
-def _percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolation percentile (numpy's default), ``q`` in [0, 1]."""
-    position = q * (len(sorted_values) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    fraction = position - low
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
-
-
 def bootstrap_intervals(
     events: Sequence[Event],
     method: Literal["elo", "bradley_terry"],
@@ -367,8 +360,8 @@ def bootstrap_intervals(
     for agent, rating in point.items():
         values = sorted(samples[agent])
         if values:
-            lower = _percentile(values, tail)
-            upper = _percentile(values, 1.0 - tail)
+            lower = percentile(values, tail)
+            upper = percentile(values, 1.0 - tail)
         else:
             lower, upper = -math.inf, math.inf
         intervals[agent] = RatingInterval(rating=rating, lower=lower, upper=upper)

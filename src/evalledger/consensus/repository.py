@@ -42,5 +42,7 @@ class VoteRepository(Repository[ConsensusVote]):
         return [(str(n), c) for n, c in (await self.session.execute(stmt)).all()]
 
 
-class StateRepository(Repository[ConsensusState]):
+class TallyRepository(Repository[ConsensusState]):
+    """Each proposal's current tally (``consensus_state``)."""
+
     model = ConsensusState

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from evalledger.verification.schemas import StrictModel
+from evalledger.api.types import RequestModel
 
 Choice = Field(min_length=1, max_length=100)
 
 
-class NodeIn(StrictModel):
+class NodeIn(RequestModel):
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     metadata: dict[str, Any] | None = None
@@ -28,7 +28,7 @@ class NodeOut(BaseModel):
     created_at: datetime
 
 
-class ProposalIn(StrictModel):
+class ProposalIn(RequestModel):
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
     choices: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
@@ -68,7 +68,7 @@ class ProposalOut(BaseModel):
     state: StateOut | None = None
 
 
-class VoteIn(StrictModel):
+class VoteIn(RequestModel):
     node: str = Field(min_length=1, max_length=255, description="the voting node's name")
     choice: str = Choice
 

@@ -2,7 +2,7 @@
 
 A vote locks its proposal row (so votes and the close of one proposal are serialised), checks
 the proposal is open, the choice is offered and the node has not voted, inserts the vote and
-rewrites ``consensus_state`` from :func:`~evalledger.verification.consensus_rules.tally_votes`.
+rewrites ``consensus_state`` from :func:`~evalledger.consensus.tally.tally_votes`.
 The UNIQUE(proposal_id, node_id) constraint is the last wall against a double vote.
 """
 
@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
-
 from evalledger.consensus.models import ConsensusProposal, ConsensusState
 from evalledger.consensus.repository import (
     NodeRepository,
     ProposalRepository,
-    StateRepository,
+    TallyRepository,
     VoteRepository,
 )
 from evalledger.consensus.schemas import (
@@ -28,11 +26,12 @@ from evalledger.consensus.schemas import (
     VoteIn,
     VoteOut,
 )
+from evalledger.consensus.tally import tally_votes
 from evalledger.db.repository import row_to_dict
+from evalledger.db.translate import insert_or_conflict
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, ValidationFailed
 from evalledger.uow import UnitOfWork
-from evalledger.verification.consensus_rules import tally_votes
 
 
 def _state(row: ConsensusState | None) -> StateOut | None:
@@ -47,7 +46,7 @@ class ConsensusService:
         self.nodes = NodeRepository(uow)
         self.proposals = ProposalRepository(uow)
         self.votes = VoteRepository(uow)
-        self.states = StateRepository(uow)
+        self.states = TallyRepository(uow)
 
     async def register_node(self, data: NodeIn) -> NodeOut:
         if await self.nodes.find_by(name=data.name) is not None:
@@ -86,17 +85,17 @@ class ConsensusService:
         node = await self.nodes.by_name(data.node)
         if not node.is_active:
             raise ValidationFailed(f"node {data.node!r} is not active", field="node")
+
+        def voted() -> ConflictError:
+            return ConflictError(f"node {data.node!r} already voted on this proposal", field="node")
+
         if await self.votes.find_by(proposal_id=proposal_id, node_id=node.id) is not None:
-            raise ConflictError(f"node {data.node!r} already voted on this proposal", field="node")
-        try:
-            async with self.uow.session.begin_nested():
-                vote = await self.votes.add(
-                    proposal_id=proposal_id, node_id=node.id, choice=data.choice
-                )
-        except IntegrityError:
-            raise ConflictError(
-                f"node {data.node!r} already voted on this proposal", field="node"
-            ) from None
+            raise voted()
+        vote = await insert_or_conflict(
+            self.uow,
+            lambda: self.votes.add(proposal_id=proposal_id, node_id=node.id, choice=data.choice),
+            voted,
+        )
         vote_out = row_to_dict(vote)
         state = await self._retally(proposal)
         self.uow.audit(

@@ -2,8 +2,10 @@
 
 The drivers say ``unable to open database file`` or ``database "x" does not exist`` deep in a
 traceback. :func:`translate` turns those into the project's own errors, naming the file or the
-database and what to run; :func:`check_sqlite_file` refuses, before anything is created, to
-open a SQLite file that is not there (connecting would silently create an empty one).
+database and what to run (and hands every other failure to the one table,
+:func:`evalledger.db.translate.translate`); :func:`check_sqlite_file` refuses, before
+anything is created, to open a SQLite file that is not there (connecting would silently
+create an empty one).
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import socket
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from evalledger.db import translate as translation
 from evalledger.errors import (
     ConfigurationError,
-    ConflictError,
     DatabaseMissing,
     DatabaseNotInitialised,
     DatabaseUnavailable,
@@ -78,10 +80,7 @@ def _missing_directory(path: Path) -> DatabaseMissing:
     )
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    return code if isinstance(code, str) else None
+sqlstate = translation.sqlstate
 
 
 def _driver_message(exc: DBAPIError) -> str:
@@ -109,17 +108,11 @@ def translate(exc: BaseException, database_url: str) -> EvalLedgerError | None:
             if path is not None and not path.parent.is_dir():
                 return _missing_directory(path)
             return DatabaseUnavailable(f"cannot open {where}: {_driver_message(exc)}")
-        if isinstance(exc, IntegrityError):
-            return ConflictError(
-                f"the change conflicts with stored data: {_driver_message(exc)}"[:500]
-            )
         if exc.connection_invalidated or "connect" in type(exc.orig).__name__.lower():
             return DatabaseUnavailable(f"lost the connection to {where}: {_driver_message(exc)}")
-        return EvalLedgerError(f"{where} refused the operation: {_driver_message(exc)}"[:500])
-    if isinstance(exc, StatementError):
-        return EvalLedgerError(f"{where} could not run a statement: {exc.orig}"[:500])
-    if isinstance(exc, PoolTimeout):
+    elif isinstance(exc, PoolTimeout):
         return DatabaseUnavailable(f"no free connection to {where} (pool exhausted)")
-    if isinstance(exc, (ConnectionError, socket.gaierror, TimeoutError)):
+    elif isinstance(exc, (ConnectionError, socket.gaierror, TimeoutError)):
         return DatabaseUnavailable(f"cannot reach {where}: {exc}")
-    return None
+    # Everything that does not depend on which database: the one table every caller uses.
+    return translation.translate(exc)

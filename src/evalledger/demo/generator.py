@@ -181,6 +181,7 @@ async def generate(
         ("framework", lambda: _framework(ledger, rng, plan, counts)),
         ("power", lambda: _power(ledger, rng, plan, counts)),
         ("evolution", lambda: _evolution(ledger, rng, plan, counts)),
+        ("runs", lambda: _runs(ledger, rng, plan, counts)),
         # Last: the dashboard key's presence means the whole data set was written.
         ("keys", lambda: _tenancy(ledger, project, rng, counts, on_key)),
     ]
@@ -539,6 +540,54 @@ async def _consensus(ledger: Ledger, rng: random.Random, plan: Plan, counts: Cou
             counts["consensus_votes"] += 1
         if p % 2 == 0:
             await ledger.close_proposal(proposal.id)
+
+
+#: The demo's evaluation runs: two models on one task, the larger one a little better.
+RUN_MODELS = (("mockllm/small", 0.62), ("mockllm/large", 0.74))
+
+
+async def _runs(ledger: Ledger, rng: random.Random, plan: Plan, counts: Counter[str]) -> None:
+    questions = [(rng.randint(1, 99), rng.randint(1, 99)) for _ in range(plan.executions * 6)]
+    for model, skill in RUN_MODELS:
+        samples: list[dict[str, Any]] = []
+        correct = 0
+        for number, (a, b) in enumerate(questions, start=1):
+            right = rng.random() < skill
+            correct += right
+            answer = str(a + b if right else a + b + rng.choice([-1, 1]))
+            samples.append(
+                {
+                    "sample_id": str(number),
+                    "input": f"What is {a} + {b}?",
+                    "target": str(a + b),
+                    "output": answer,
+                    "scores": {
+                        "match": {
+                            "value": 1.0 if right else 0.0,
+                            "raw": "C" if right else "I",
+                            "answer": answer,
+                        },
+                        "rubric": {"value": round(min(1.0, max(0.0, rng.gauss(skill, 0.15))), 3)},
+                    },
+                    "input_tokens": rng.randint(8, 20),
+                    "output_tokens": rng.randint(1, 4),
+                }
+            )
+        accuracy = correct / len(samples)
+        await ledger.record_run(
+            {
+                "external_id": f"demo-arith-{model}",
+                "task": "arith",
+                "model": model,
+                "dataset_name": "arith-demo",
+                "tags": ["demo"],
+                "scorers": [{"name": "match"}, {"name": "rubric"}],
+                "metrics": {"match": {"accuracy": accuracy}},
+                "samples": samples,
+            }
+        )
+        counts["eval_runs"] += 1
+        counts["eval_samples"] += len(samples)
 
 
 async def _framework(ledger: Ledger, rng: random.Random, plan: Plan, counts: Counter[str]) -> None:

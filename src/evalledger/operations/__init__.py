@@ -22,6 +22,7 @@ from evalledger.operations.types import (
     IdempotencyKey,
     In,
     PageLimit,
+    WireName,
     as_model,
     as_uuid,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Operation",
     "OperationGroup",
     "PageLimit",
+    "WireName",
     "as_model",
     "as_uuid",
     "delete",

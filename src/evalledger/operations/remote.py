@@ -47,7 +47,7 @@ def request_parts(
     """``(path, query, json body, headers)`` for one call with validated ``arguments``."""
     signature = op.signature
     path = op.full_path.format(
-        **{p.name: quote(str(arguments[p.name]), safe="") for p in signature.located("path")}
+        **{p.wire: quote(str(arguments[p.name]), safe="") for p in signature.located("path")}
     )
     query: dict[str, Any] = {}
     for p in signature.located("query"):
@@ -55,9 +55,9 @@ def request_parts(
         if value is None:
             continue
         if isinstance(value, list | tuple | set | frozenset):
-            query[p.name] = [_text(v) for v in value]
+            query[p.wire] = [_text(v) for v in value]
         else:
-            query[p.name] = _text(value)
+            query[p.wire] = _text(value)
     headers = {
         p.header: str(arguments[p.name])
         for p in signature.located("header")
@@ -90,7 +90,7 @@ def bind_remote(
             json=body,
             params=query or None,
             headers=headers,
-            retry_safe=op.retry_safe or "Idempotency-Key" in headers,
+            retry_safe=op.retry_safe_for(arguments) or "Idempotency-Key" in headers,
         )
         if envelope is not None:
             data = getattr(envelope.model_validate(data), field)

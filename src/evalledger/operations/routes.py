@@ -10,13 +10,13 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic.fields import FieldInfo
 
 from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.operations.signature import Parameter, _strip_annotated
 from evalledger.operations.spec import Operation, OperationGroup
-from evalledger.operations.types import FromHeader
+from evalledger.operations.types import FromHeader, WireName
 
 _LEDGER = {"read": Reader, "write": Writer, "admin": Admin}
 _MARKERS = {"path": Path, "query": Query, "header": Header, "body": Body}
@@ -32,7 +32,7 @@ def _fastapi_annotation(param: Parameter) -> Any:
             constraints.extend(item.metadata)
             if item.description:
                 options["description"] = item.description
-        elif not isinstance(item, FromHeader):
+        elif not isinstance(item, FromHeader | WireName):
             constraints.append(item)
     if param.header:
         options["alias"] = param.header
@@ -43,9 +43,10 @@ def _fastapi_annotation(param: Parameter) -> Any:
 def _endpoint(op: Operation[Any, Any, Any]) -> Any:
     signature = op.signature
     body_fields = [p.name for p in signature.located("body_field")]
+    python_names = {p.wire: p.name for p in signature.parameters}  # FastAPI passes wire names
     parameters = [
         inspect.Parameter(
-            p.name,
+            p.wire,
             inspect.Parameter.KEYWORD_ONLY,
             annotation=_fastapi_annotation(p),
             # A body is always sent (the Client sends {} for an optional body left None).
@@ -63,17 +64,25 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
     parameters.append(
         inspect.Parameter("ledger", inspect.Parameter.KEYWORD_ONLY, annotation=_LEDGER[op.scope])
     )
+    if op.status_of is not None:  # the status depends on the answer: FastAPI's Response sets it
+        parameters.append(
+            inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response)
+        )
 
-    async def endpoint(ledger: Any, **arguments: Any) -> Any:
+    async def endpoint(ledger: Any, **received: Any) -> Any:
+        response = received.pop("response", None)
+        arguments = {python_names.get(name, name): value for name, value in received.items()}
         if op.body_model is not None:
             body = arguments.pop("body")
             arguments.update({name: getattr(body, name) for name in body_fields})
-        result = await getattr(ledger, op.name)(**arguments)
+        answer = await getattr(ledger, op.name)(**arguments)
+        if op.status_of is not None and response is not None:
+            response.status_code = op.status_of(answer)
         if op.envelope is None:
-            return result
+            return answer
         model, field = op.envelope
         given = {name: arguments[name] for name in model.model_fields if name in arguments}
-        return model(**given, **{field: result})
+        return model(**given, **{field: answer})
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name

@@ -12,6 +12,9 @@ travels over HTTP follows from its declaration, decided here once for every tran
 A body parameter is required over HTTP even when the method's default is ``None`` (the
 Client then sends ``{}``), so its model must accept an empty object.
 
+A path or query parameter is named on the wire as in Python unless marked
+:class:`~evalledger.operations.types.WireName`.
+
 Arguments are validated with pydantic on whichever side receives them first, so the in-process
 Ledger and the Client refuse bad input with the same :class:`~evalledger.errors.ValidationFailed`
 naming the same field.
@@ -30,8 +33,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 
 from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
-from evalledger.errors import from_validation_error
-from evalledger.operations.types import FromHeader
+from evalledger.api.storable import plain_text, text_problem
+from evalledger.errors import ValidationFailed, from_validation_error
+from evalledger.operations.types import FromHeader, WireName
 
 if TYPE_CHECKING:
     from evalledger.operations.spec import Operation
@@ -39,6 +43,25 @@ if TYPE_CHECKING:
 Location = Literal["path", "query", "body", "body_field", "header"]
 
 _PATH_NAMES = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def check_argument(name: str, value: object) -> None:
+    """Refuse a plain argument (not a request model) that no backend can store or compare
+    exactly, naming it: text with NUL or a lone surrogate (SQLite would store the NUL that
+    PostgreSQL refuses), an integer beyond 64 bits (neither driver binds it)."""
+    if isinstance(value, str) and not plain_text(value):
+        raise ValidationFailed(f"{name}: {text_problem(value)}", field=name)
+    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValidationFailed(
+            f"{name}: out of range (a {value.bit_length()}-bit integer; at most 64 bits)",
+            field=name,
+        )
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            check_argument(name, item)
 
 
 def _strip_annotated(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -115,6 +138,8 @@ class Parameter:
     location: Location
     header: str | None = None
     keyword_only: bool = False
+    #: its name in the path or the query string: ``name`` unless marked WireName
+    wire: str = ""
 
     @property
     def required(self) -> bool:
@@ -151,8 +176,9 @@ class OperationSignature:
             public.append(p.replace(annotation=annotation))
             _, meta = _strip_annotated(annotation)
             header = next((m.alias for m in meta if isinstance(m, FromHeader)), None)
+            wire = next((m.name for m in meta if isinstance(m, WireName)), p.name)
             location: Location
-            if p.name in in_path:
+            if wire in in_path:
                 location = "path"
             elif header is not None:
                 location = "header"
@@ -171,9 +197,10 @@ class OperationSignature:
                     location=location,
                     header=header,
                     keyword_only=p.kind is inspect.Parameter.KEYWORD_ONLY,
+                    wire=wire,
                 )
             )
-        missing = in_path - {p.name for p in params}
+        missing = in_path - {p.wire for p in params}
         if missing:
             raise TypeError(f"{op.name}: path names {sorted(missing)} but has no such parameter")
         returns = resolve(inspect.signature(handler).return_annotation)
@@ -197,6 +224,8 @@ class OperationSignature:
         out: dict[str, Any] = {}
         for name, value in bound.arguments.items():
             param = self._by_name[name]
+            if param.location != "body":
+                check_argument(name, value)
             if value is None and not param.required and param.default is None:
                 out[name] = None
                 continue

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from functools import cached_property
 from typing import (
     TYPE_CHECKING,
@@ -49,6 +49,8 @@ R = TypeVar("R")
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Scope = Literal["read", "write", "admin"]
 Handler = Callable[Concatenate[S, P], Coroutine[Any, Any, R]]
+#: Whether one call, given its validated arguments by name, may be repeated safely.
+RetrySafe = Callable[[Mapping[str, Any]], bool]
 
 
 class Binder:
@@ -74,8 +76,10 @@ class Operation(Generic[S, P, R]):
 
     ``scope`` is the API key scope a REST caller needs; ``writes`` whether it runs in a
     writing unit of work (a read runs on a replica when one is configured). ``status`` is the
-    HTTP status of success. ``retry_safe`` lets the Client retry a POST after a lost
-    connection (the operation is idempotent by its nature, e.g. it carries a client-chosen id).
+    HTTP status of success; ``status_of(answer)``, when given, picks it per answer (a create
+    that returns what already exists answers 200, not 201). ``retry_safe`` lets the Client
+    retry a POST after a lost connection (the operation is idempotent by its nature), or, as
+    a function of the validated arguments, says when a call is (it carries a client-chosen id).
     ``envelope=(Model, "field")``: over HTTP the answer is ``Model`` with the result in
     ``field`` (the wire shape of an older API); Model's other fields are filled from the
     arguments of the same name or their defaults, and the Client unwraps ``field`` again.
@@ -94,7 +98,9 @@ class Operation(Generic[S, P, R]):
         scope: Scope,
         writes: bool,
         status: int = 200,
-        retry_safe: bool = False,
+        status_of: Callable[[Any], int] | None = None,
+        retry_safe: bool | RetrySafe = False,
+        retry_races: bool = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         envelope: tuple[type[Any], str] | None = None,
@@ -106,7 +112,9 @@ class Operation(Generic[S, P, R]):
         self.scope = scope
         self.writes = writes
         self.status = status
-        self.retry_safe = retry_safe or method in ("GET", "PUT")
+        self.status_of = status_of
+        self.retry_safe = True if method in ("GET", "PUT") else retry_safe
+        self.retry_races = retry_races
         self.body_model = body
         self.responses = responses or {}
         self.envelope = envelope
@@ -116,6 +124,12 @@ class Operation(Generic[S, P, R]):
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
+
+    def retry_safe_for(self, arguments: Mapping[str, Any]) -> bool:
+        """Whether the Client may repeat this call (``arguments`` validated) after a lost
+        connection: always for GET and PUT."""
+        safe = self.retry_safe
+        return bool(safe(arguments)) if callable(safe) else safe
 
     @property
     def full_path(self) -> str:

@@ -6,6 +6,8 @@
   opaque keyset cursor (at most :data:`MAX_CURSOR_LENGTH` characters) of every list.
 * :data:`IdempotencyKey` -- sent as the ``Idempotency-Key`` header; retrying a write with the
   same key applies it once (the same key with a different body is a 409).
+* :class:`WireName` -- a path or query parameter whose REST name differs from its Python name
+  (``?type=`` for ``event_type``), so an existing URL contract survives the declaration.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic import BaseModel, Field
 from evalledger.api.types import MAX_PAGE_SIZE
 
 __all__ = ["MAX_CURSOR_LENGTH", "MAX_PAGE_SIZE", "AnyId", "Cursor", "FromHeader"]
-__all__ += ["IdempotencyKey", "In", "PageLimit", "as_model", "as_uuid"]
+__all__ += ["IdempotencyKey", "In", "PageLimit", "WireName", "as_model", "as_uuid"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +41,17 @@ class FromHeader:
     """Marks a parameter that travels as an HTTP header instead of a query parameter."""
 
     alias: str
+
+
+@dataclass(frozen=True)
+class WireName:
+    """Marks a path or query parameter whose name over HTTP is ``name``, not the Python one.
+
+    For URLs that predate the declaration (``?type=`` is ``event_type``, ``{name}`` is
+    ``node``): the Python API keeps its readable name and the wire keeps its published one.
+    """
+
+    name: str
 
 
 PageLimit = Annotated[

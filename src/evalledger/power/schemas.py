@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evalledger.verification.schemas import StrictModel
+from evalledger.api.types import RequestModel
 
 NodeName = Field(min_length=1, max_length=255)
 
 
-class PowerNodeIn(StrictModel):
+class PowerNodeIn(RequestModel):
     name: str = NodeName
     description: str | None = Field(None, max_length=2000)
     power: float = Field(0.0, ge=0, le=1e15, allow_inf_nan=False)
@@ -27,7 +27,7 @@ class PowerNodeOut(BaseModel):
     created_at: datetime
 
 
-class RelationIn(StrictModel):
+class RelationIn(RequestModel):
     """``source`` has power over ``target`` with strength ``weight``."""
 
     source: str = NodeName
@@ -42,7 +42,7 @@ class RelationOut(BaseModel):
     weight: float
 
 
-class TransferIn(StrictModel):
+class TransferIn(RequestModel):
     source: str = NodeName
     target: str = NodeName
     amount: float = Field(gt=0, le=1e15, allow_inf_nan=False)

@@ -24,15 +24,19 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 from evalledger.agents.client import AgentsClient
 from evalledger.agents.operations import AgentOperations, ResultsOperations
 from evalledger.assessments.client import AssessmentsClient
-from evalledger.audit.client import AuditClient
+from evalledger.assessments.operations import AssessmentsOperations
+from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.client import CompetitionsClient
-from evalledger.consensus.client import ConsensusClient
-from evalledger.evolution.client import EvolutionClient
+from evalledger.competitions.operations import CompetitionsOperations
+from evalledger.consensus.operations import ConsensusOperations
+from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.operations.spec import BlockingBinder, Operation
-from evalledger.power.client import PowerClient
+from evalledger.power.operations import PowerOperations
+from evalledger.runs.client import RunsClient
+from evalledger.runs.operations import RunsOperations
 from evalledger.sdk.recorder import Recorder
-from evalledger.verification.client import VerificationClient
+from evalledger.verification.operations import TrainingOperations, VerificationOperations
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -44,13 +48,18 @@ class Client(
     AgentOperations,
     ResultsOperations,
     AssessmentsClient,
+    AssessmentsOperations,
     CompetitionsClient,
-    AuditClient,
-    VerificationClient,
-    ConsensusClient,
+    VerificationOperations,
+    TrainingOperations,
+    AuditOperations,
     FrameworkOperations,
-    PowerClient,
-    EvolutionClient,
+    RunsOperations,
+    RunsClient,
+    EvolutionOperations,
+    CompetitionsOperations,
+    ConsensusOperations,
+    PowerOperations,
 ):
     """Async HTTP client for the evalledger REST API."""
 
@@ -123,7 +132,16 @@ class SyncRecorder:
 class SyncClient(
     AgentOperations,
     ResultsOperations,
+    VerificationOperations,
+    TrainingOperations,
+    AssessmentsOperations,
+    AuditOperations,
     FrameworkOperations,
+    RunsOperations,
+    EvolutionOperations,
+    CompetitionsOperations,
+    ConsensusOperations,
+    PowerOperations,
     BlockingBinder,
 ):
     """Blocking wrapper: every public coroutine method of :class:`Client`, run to completion.
@@ -175,75 +193,13 @@ class SyncClient(
         self.close()
 
     # Client's coroutine methods, blocking (tests/unit/test_sdk_typing.py checks none is missing).
-    activate_checkpoint = _blocking(Client.activate_checkpoint)
-    add_training_data = _blocking(Client.add_training_data)
-    administer_olympus_treaty = _blocking(Client.administer_olympus_treaty)
-    agent_lineage = _blocking(Client.agent_lineage)
-    analyze_power_network = _blocking(Client.analyze_power_network)
-    backup_assessments = _blocking(Client.backup_assessments)
-    best_agent = _blocking(Client.best_agent)
-    cast_vote = _blocking(Client.cast_vote)
-    claim_training_batch = _blocking(Client.claim_training_batch)
-    close_proposal = _blocking(Client.close_proposal)
-    compute_consensus = _blocking(Client.compute_consensus)
-    create_assessment = _blocking(Client.create_assessment)
-    create_checkpoint = _blocking(Client.create_checkpoint)
-    create_claim = _blocking(Client.create_claim)
-    create_evolution_agent = _blocking(Client.create_evolution_agent)
-    create_power_node = _blocking(Client.create_power_node)
-    create_proposal = _blocking(Client.create_proposal)
-    create_student = _blocking(Client.create_student)
-    create_verification = _blocking(Client.create_verification)
-    create_verification_request = _blocking(Client.create_verification_request)
-    event_stats = _blocking(Client.event_stats)
-    evolution_agent_metrics = _blocking(Client.evolution_agent_metrics)
     export_assessments = _blocking(Client.export_assessments)
-    framework_metrics = _blocking(Client.framework_metrics)
-    generation_stats = _blocking(Client.generation_stats)
-    get_active_checkpoint = _blocking(Client.get_active_checkpoint)
     get_assessment = _blocking(Client.get_assessment)
     get_cached_assessments = _blocking(Client.get_cached_assessments)
-    get_by_claim_id = _blocking(Client.get_by_claim_id)
-    get_checkpoint = _blocking(Client.get_checkpoint)
-    get_claim = _blocking(Client.get_claim)
-    get_consensus = _blocking(Client.get_consensus)
-    get_event = _blocking(Client.get_event)
-    get_evolution_agent = _blocking(Client.get_evolution_agent)
-    get_pending_requests = _blocking(Client.get_pending_requests)
-    get_proposal = _blocking(Client.get_proposal)
-    get_recent_verifications = _blocking(Client.get_recent_verifications)
-    get_student = _blocking(Client.get_student)
-    heartbeat = _blocking(Client.heartbeat)
     import_assessments = _blocking(Client.import_assessments)
-    latest_snapshot = _blocking(Client.latest_snapshot)
     leaderboard = _blocking(Client.leaderboard)
-    list_assessments = _blocking(Client.list_assessments)
-    list_audit_log = _blocking(Client.list_audit_log)
-    list_checkpoints = _blocking(Client.list_checkpoints)
-    list_claims = _blocking(Client.list_claims)
-    list_consensus_nodes = _blocking(Client.list_consensus_nodes)
-    list_events = _blocking(Client.list_events)
-    list_evolution_agents = _blocking(Client.list_evolution_agents)
-    list_power_events = _blocking(Client.list_power_events)
-    list_power_nodes = _blocking(Client.list_power_nodes)
-    list_power_relations = _blocking(Client.list_power_relations)
-    list_proposals = _blocking(Client.list_proposals)
-    list_service_health = _blocking(Client.list_service_health)
-    list_students = _blocking(Client.list_students)
-    list_training_data = _blocking(Client.list_training_data)
-    power_node_metrics = _blocking(Client.power_node_metrics)
-    record_collaborative_test = _blocking(Client.record_collaborative_test)
+    import_run = _blocking(Client.import_run)
     record_custody_tests = _blocking(Client.record_custody_tests)
-    record_event = _blocking(Client.record_event)
-    record_evolution_metric = _blocking(Client.record_evolution_metric)
-    record_influence = _blocking(Client.record_influence)
-    register_consensus_node = _blocking(Client.register_consensus_node)
-    set_fitness = _blocking(Client.set_fitness)
-    set_power_relation = _blocking(Client.set_power_relation)
-    snapshot_agent = _blocking(Client.snapshot_agent)
-    stale_instances = _blocking(Client.stale_instances)
     stats = _blocking(Client.stats)
-    transfer_power = _blocking(Client.transfer_power)
     update_custody_test_result = _blocking(Client.update_custody_test_result)
-    update_request_status = _blocking(Client.update_request_status)
     verify = _blocking(Client.verify)

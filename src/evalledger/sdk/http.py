@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -90,7 +90,7 @@ class HttpBase(Binder):
         path: str,
         *,
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         retry_safe: bool = False,
@@ -106,8 +106,11 @@ class HttpBase(Binder):
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         if content is not None:
-            headers["Content-Type"] = "application/json"
-        safe = retry_safe or method in ("GET", "PUT") or "Idempotency-Key" in headers
+            headers.setdefault("Content-Type", "application/json")
+        streamed = content is not None and not isinstance(content, bytes)
+        safe = not streamed and (
+            retry_safe or method in ("GET", "PUT") or "Idempotency-Key" in headers
+        )
         attempt = 0
         while True:
             try:
@@ -137,6 +140,20 @@ class HttpBase(Binder):
                     f"{method} {path} answered {response.status_code} without JSON: is "
                     f"{self._http.base_url} an evalledger server?"
                 ) from None
+
+    async def _upload(
+        self, path: str, body: AsyncIterator[bytes], *, params: dict[str, Any] | None = None
+    ) -> Any:
+        """POST a streamed body (a file, never held in memory whole). Not retried: the
+        stream cannot be replayed; the operations that take uploads are idempotent, so the
+        caller may simply run them again."""
+        return await self._request(
+            "POST",
+            path,
+            content=body,
+            params=params,
+            headers={"Content-Type": "application/octet-stream"},
+        )
 
     async def _download(
         self, path: str, target: Path, *, params: dict[str, Any] | None = None

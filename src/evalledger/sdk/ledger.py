@@ -16,18 +16,22 @@ from typing import Any, Generic, Self, TypeVar
 from evalledger.agents.facade import AgentsFacade
 from evalledger.agents.operations import AgentOperations, ResultsOperations
 from evalledger.assessments.facade import AssessmentsFacade
-from evalledger.audit.facade import AuditFacade
+from evalledger.assessments.operations import AssessmentsOperations
+from evalledger.audit.operations import AuditOperations
 from evalledger.competitions.facade import CompetitionsFacade
+from evalledger.competitions.operations import CompetitionsOperations
 from evalledger.config import Settings, load_settings
-from evalledger.consensus.facade import ConsensusFacade
+from evalledger.consensus.operations import ConsensusOperations
 from evalledger.db import failures, migrate
 from evalledger.db.engine import Database
-from evalledger.evolution.facade import EvolutionFacade
+from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
-from evalledger.power.facade import PowerFacade
+from evalledger.power.operations import PowerOperations
+from evalledger.runs.facade import RunsFacade
+from evalledger.runs.operations import RunsOperations
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
-from evalledger.verification.facade import VerificationFacade
+from evalledger.verification.operations import TrainingOperations, VerificationOperations
 
 L = TypeVar("L", bound="Ledger")
 
@@ -56,13 +60,18 @@ class Ledger(
     AgentOperations,
     ResultsOperations,
     AssessmentsFacade,
+    AssessmentsOperations,
     CompetitionsFacade,
-    AuditFacade,
-    VerificationFacade,
-    ConsensusFacade,
+    VerificationOperations,
+    TrainingOperations,
+    AuditOperations,
     FrameworkOperations,
-    PowerFacade,
-    EvolutionFacade,
+    RunsOperations,
+    RunsFacade,
+    EvolutionOperations,
+    CompetitionsOperations,
+    ConsensusOperations,
+    PowerOperations,
 ):
     """The in-process ledger. Method names and return types match :class:`Client`'s."""
 

@@ -16,8 +16,8 @@ from evalledger.cli.listing import id_column, print_json, print_page, print_tabl
 from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option, when_option
 
 if TYPE_CHECKING:  # pydantic models: not imported at start-up
-    from evalledger.verification.ops_schemas import CheckpointOut
     from evalledger.verification.schemas import ClaimOut
+    from evalledger.verification.training_schemas import CheckpointOut
 
 claims_app = typer.Typer(help="Claims and their verifications.", no_args_is_help=True)
 consensus_app = typer.Typer(help="Consensus decisions on claims.", no_args_is_help=True)

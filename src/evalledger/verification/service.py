@@ -12,10 +12,9 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from evalledger.db.idempotency import run_idempotent
 from evalledger.db.repository import Page, Range, row_to_dict
+from evalledger.db.translate import insert_or_conflict
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.uow import UnitOfWork
@@ -43,15 +42,16 @@ class VerificationService:
     # -- claims ------------------------------------------------------------------------
 
     async def create_claim(self, data: ClaimIn) -> ClaimOut:
+        def exists() -> ConflictError:
+            return ConflictError(f"claim {data.external_id!r} already exists", field="external_id")
+
         if await self.repo.claims.find_by(external_id=data.external_id) is not None:
-            raise ConflictError(f"claim {data.external_id!r} already exists", field="external_id")
-        try:
-            async with self.uow.session.begin_nested():
-                claim = await self.repo.create_claim(data)  # audited
-        except IntegrityError:  # a concurrent create of the same external id won
-            raise ConflictError(
-                f"claim {data.external_id!r} already exists", field="external_id"
-            ) from None
+            raise exists()
+        claim = await insert_or_conflict(
+            self.uow,
+            lambda: self.repo.create_claim(data),
+            exists,  # audited
+        )
         return ClaimOut.model_validate(row_to_dict(claim))
 
     async def get_claim(self, external_id: str) -> ClaimOut:
@@ -189,15 +189,16 @@ class VerificationService:
     async def create_verification_request(
         self, data: VerificationRequestIn
     ) -> VerificationRequestOut:
+        def exists() -> ConflictError:
+            return ConflictError(f"request {data.request_id!r} already exists", field="request_id")
+
         if await self.repo.requests.find_by(request_id=data.request_id) is not None:
-            raise ConflictError(f"request {data.request_id!r} already exists", field="request_id")
-        try:
-            async with self.uow.session.begin_nested():
-                row = await self.repo.create_verification_request(**data.model_dump())  # audited
-        except IntegrityError:
-            raise ConflictError(
-                f"request {data.request_id!r} already exists", field="request_id"
-            ) from None
+            raise exists()
+        row = await insert_or_conflict(
+            self.uow,
+            lambda: self.repo.create_verification_request(**data.model_dump()),  # audited
+            exists,
+        )
         return VerificationRequestOut.model_validate(row_to_dict(row))
 
     async def get_pending_requests(self, limit: int = 10) -> list[VerificationRequestOut]:

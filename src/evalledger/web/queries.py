@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 
+from evalledger.agents import results_query
 from evalledger.agents.models import AgentMetrics, CustodyTestResult
+from evalledger.agents.repository import AgentRepository, results
+from evalledger.agents.results_schemas import ResultFilter, ResultSort, SortOrder
+from evalledger.agents.schemas import CustodyTestOut
 from evalledger.assessments.models import SkillAssessment, Student
 from evalledger.db.dialect import day_text
+from evalledger.db.repository import decode_keyed_cursor, encode_cursor, past_key
+from evalledger.pagination import Page
 
 if TYPE_CHECKING:
     from evalledger.sdk.ledger import Ledger
@@ -39,16 +45,10 @@ class DayPoint:
     avg_score: float
     xp: int
 
-
-@dataclass(frozen=True)
-class RecentResult:
-    agent_type: str
-    passed: bool
-    score: float
-    test_category: str
-    test_difficulty: str
-    tested_at: datetime | None
-    created_at: datetime
+    @property
+    def at(self) -> datetime:
+        """The day's start (UTC), where the day sits on a time axis."""
+        return datetime.strptime(self.day, "%Y-%m-%d").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,15 @@ class SkillHistogram:
     buckets: list[int]
 
 
-async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
-    """Per UTC day of the agent's current epoch: results, passes, mean score, XP awarded."""
+async def agent_daily(
+    ledger: Ledger,
+    agent_type: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[DayPoint]:
+    """Per UTC day of the agent's current epoch: results, passes, mean score, XP awarded,
+    of the results tested in ``[since, until)`` (a day at a range's edge counts only the
+    results inside it)."""
     t = CustodyTestResult
     async with ledger._read() as uow:
         epoch = (
@@ -80,7 +87,8 @@ async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
             .where(AgentMetrics.agent_type == agent_type)
             .scalar_subquery()
         )
-        day = day_text(uow.dialect, func.coalesce(t.tested_at, t.created_at)).label("day")
+        tested = func.coalesce(t.tested_at, t.created_at)
+        day = day_text(uow.dialect, tested).label("day")
         stmt = (
             select(
                 day,
@@ -94,6 +102,10 @@ async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
             .group_by(day)
             .order_by(day)
         )
+        if since is not None:
+            stmt = stmt.where(tested >= since)
+        if until is not None:
+            stmt = stmt.where(tested < until)
         rows = (await uow.session.execute(stmt)).all()
     return [
         DayPoint(
@@ -107,40 +119,11 @@ async def agent_daily(ledger: Ledger, agent_type: str) -> list[DayPoint]:
     ]
 
 
-async def recent_results(ledger: Ledger, limit: int = 10) -> list[RecentResult]:
-    t = CustodyTestResult
-    async with ledger._read() as uow:
-        stmt = (
-            select(
-                t.ai_type,
-                t.passed,
-                t.score,
-                t.test_category,
-                t.test_difficulty,
-                t.tested_at,
-                t.created_at,
-            )
-            .where(t.project_id == uow.project_id)
-            .order_by(t.created_at.desc(), t.id.desc())
-            .limit(limit)
-        )
-        rows = (await uow.session.execute(stmt)).all()
-    return [
-        RecentResult(
-            agent_type=r.ai_type,
-            passed=bool(r.passed),
-            score=float(r.score),
-            test_category=r.test_category,
-            test_difficulty=r.test_difficulty,
-            tested_at=r.tested_at,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
-
-
-async def skill_histograms(ledger: Ledger) -> list[SkillHistogram]:
-    """Per skill: number of assessments, mean score and the count in each score bucket."""
+async def skill_histograms(
+    ledger: Ledger, since: datetime | None = None, until: datetime | None = None
+) -> list[SkillHistogram]:
+    """Per skill: number of assessments, mean score and the count in each score bucket,
+    of the assessments made in ``[since, until)``."""
     a = SkillAssessment
     bucket_cols = []
     for i, (_, low) in enumerate(BUCKETS):
@@ -159,6 +142,10 @@ async def skill_histograms(ledger: Ledger) -> list[SkillHistogram]:
             .group_by(a.skill_type)
             .order_by(a.skill_type)
         )
+        if since is not None:
+            stmt = stmt.where(a.created_at >= since)
+        if until is not None:
+            stmt = stmt.where(a.created_at < until)
         rows = (await uow.session.execute(stmt)).all()
     return [
         SkillHistogram(
@@ -207,3 +194,64 @@ async def skills_per_student(
         )
         for r in rows
     ]
+
+
+async def result_by_id(ledger: Ledger, result_id: uuid.UUID) -> CustodyTestOut | None:
+    """One of the project's results, as the results query shows it (``None``: no such)."""
+    async with ledger._read() as uow:
+        row = await AgentRepository(uow).get_result(result_id)
+        # The repository looks the id up in every project: another project's is "no such".
+        if row is None or row["project_id"] != uow.project_id:
+            return None
+    return results_query.result_out(row)
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """Results whose test id, scenario, category, agent, version or response contain ``text``
+    (case-insensitive; ``%`` and ``_`` match themselves)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped.lower()}%"
+    c = results.c
+    columns = (c.test_id, c.scenario, c.test_category, c.ai_type, c.agent_version, c.ai_response)
+    return or_(*(func.lower(col).like(pattern, escape="\\") for col in columns))
+
+
+async def search_results(
+    ledger: Ledger,
+    where: ResultFilter,
+    text: str,
+    *,
+    sort: ResultSort,
+    order: SortOrder,
+    limit: int,
+    cursor: str | None,
+) -> Page[CustodyTestOut]:
+    """The results query's page (same filters, order and cursors) narrowed by a text search.
+
+    The REST query has no free-text filter, so the dashboard's search box is this one extra
+    condition on top of :func:`evalledger.agents.results_query.conditions`.
+    """
+    c = results.c
+    async with ledger._read() as uow:
+        stmt = select(results).where(
+            *results_query.conditions(uow.dialect, uow.project_id, where), _search(text)
+        )
+        if cursor is not None:
+            lead, at, after_id = decode_keyed_cursor(cursor, 1 if sort == "score" else 0)
+            pairs = [(c.score, lead[0])] if sort == "score" else []
+            stmt = stmt.where(
+                past_key(c.created_at, c.id, at, after_id, descending=order == "desc", lead=pairs)
+            )
+        stmt = results_query._ordered(stmt, sort, order).limit(limit + 1)
+        rows = list((await uow.session.execute(stmt)).mappings())
+    more = len(rows) > limit
+    items = [results_query.result_out(r) for r in rows[:limit]]
+    return Page[CustodyTestOut](
+        items=items, next_cursor=cursor_at(items[-1], sort) if more and items else None
+    )
+
+
+def cursor_at(result: CustodyTestOut, sort: ResultSort) -> str:
+    """The results query's cursor positioned at ``result`` (the next page starts after it)."""
+    lead = (result.score,) if sort == "score" else ()
+    return encode_cursor(result.created_at, result.id, *lead)

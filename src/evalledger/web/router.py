@@ -2,82 +2,54 @@
 
 Sign-in takes an API key (any scope; ``read`` is enough), checks it and keeps it in an
 http-only, ``SameSite=Strict`` cookie (``Secure`` over HTTPS); every page authenticates the
-cookie's key exactly as the API authenticates a bearer key, so a revoked key stops working at
-once. With ``serve --no-auth`` (loopback only) the pages need no sign-in. Every form post
-passes :mod:`evalledger.web.csrf`'s checks (own Origin, matching token); every page carries
-the CSRF token in its forms. See docs/security.md, "Dashboard".
+cookie's keys exactly as the API authenticates a bearer key, so a revoked key stops working at
+once. Signing in with a key of another project adds it to the session, and the header's
+project switcher picks among them (:mod:`evalledger.web.pages`). With ``serve --no-auth``
+(loopback only) the pages need no sign-in. Every form post passes :mod:`evalledger.web.csrf`'s
+checks (own Origin, matching token); every page carries the CSRF token in its forms. See
+docs/security.md, "Dashboard", and docs/dashboard.md.
 """
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from evalledger.agents.progression import level_for_xp
-from evalledger.errors import NotFoundError, Unauthenticated
+from evalledger.db.types import utcnow
+from evalledger.errors import Unauthenticated
 from evalledger.ops import backup
 from evalledger.ops.health import add_project_warnings, collect
 from evalledger.sdk.ledger import Ledger
-from evalledger.tenancy import service as tenancy
-from evalledger.uow import Actor, UnitOfWork
-from evalledger.web import csrf, queries
-from evalledger.web.charts import Point, bar, line_chart
+from evalledger.web import csrf, detail_pages, queries, ranges, results_pages
+from evalledger.web.charts import Point, line_chart, shared_scale
+from evalledger.web.pages import (
+    COOKIE,
+    HERE,
+    PROJECT_COOKIE,
+    LenientRoute,
+    authenticate,
+    join_keys,
+    render,
+    session,
+    session_keys,
+    sign_in_redirect,
+)
+from evalledger.web.ranges import resolve
 
-COOKIE = "evalledger_session"
-HERE = Path(__file__).parent
 STATIC = HERE / "static"
 MAX_FORM_BYTES = 4096
-#: Bootstrap rounds of the overview's rating intervals (the API's default is 100; fitting
-#: 100 rounds over 2,000 events takes about a second, 40 stay well under half of that).
-BOOTSTRAP_ROUNDS = 40
+#: The overview's leaderboard uses the API's and the CLI's bootstrap rounds
+#: (``EVALLEDGER_BOOTSTRAP_ROUNDS``, 100 by default): ``rounds=None`` asks the ledger for them,
+#: so the page and ``evalledger leaderboard`` show the same intervals.
+BOOTSTRAP_ROUNDS: int | None = None
+METHODS = ("elo", "bradley_terry", "xp")
 
-router = APIRouter(include_in_schema=False)
-
-templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-templates.globals.update(bar=bar)
-templates.filters["pct"] = lambda v: f"{100 * float(v):.1f}%"
-templates.filters["num"] = lambda v: f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
-templates.filters["when"] = lambda d: (
-    Markup(f'<time datetime="{d.isoformat()}">{d.strftime("%Y-%m-%d %H:%M")}</time>') if d else ""
-)
-
-
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page, with the CSRF token its forms carry (and the cookie holding it, if new)."""
-    token = request.cookies.get(csrf.COOKIE)
-    fresh = not csrf.valid_token(token)
-    if fresh:
-        token = csrf.new_token()
-    html = templates.get_template(name).render(
-        request=request,
-        no_auth=request.app.state.no_auth,
-        path=request.url.path,
-        csrf_token=token,
-        **context,
-    )
-    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
-    if fresh:
-        response.set_cookie(
-            csrf.COOKIE,
-            str(token),
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            path="/",
-        )
-    return response
+router = APIRouter(include_in_schema=False, route_class=LenientRoute)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -89,33 +61,6 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _forgery(request: Request, form: dict[str, str]) -> str | None:
     return csrf.forgery(request.headers, request.cookies.get(csrf.COOKIE), form.get(csrf.FIELD))
-
-
-async def _actor(request: Request) -> Actor | None:
-    if request.app.state.no_auth:
-        return Actor(name="no-auth")
-    secret = request.cookies.get(COOKIE, "").strip()
-    if not secret:
-        return None
-    ledger: Ledger = request.app.state.ledger
-    try:
-        async with UnitOfWork(ledger.db, write=False, primary=True, tenant_scoped=False) as uow:
-            return await tenancy.authenticate(uow, secret)
-    except Unauthenticated:
-        return None
-
-
-def _sign_in_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/sign-in?next={quote(target)}", status_code=303)
-
-
-async def _ledger(request: Request) -> tuple[Ledger | None, Actor | None]:
-    actor = await _actor(request)
-    if actor is None:
-        return None, None
-    ledger: Ledger = request.app.state.ledger
-    return ledger.as_actor(actor), actor
 
 
 def _safe_next(value: str | None) -> str:
@@ -130,7 +75,7 @@ def _safe_next(value: str | None) -> str:
 
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_form(request: Request, next: str = "/") -> Response:
-    return _render(request, "sign_in.html", next=_safe_next(next), error=None)
+    return render(request, "sign_in.html", next=_safe_next(next), error=None)
 
 
 @router.post("/sign-in")
@@ -139,22 +84,25 @@ async def sign_in(request: Request) -> Response:
     secret = form.get("key", "").strip()
     target = _safe_next(form.get("next", "/"))
     if forged := _forgery(request, form):  # login CSRF: never sign in from another site
-        return _render(request, "sign_in.html", status=403, next=target, error=forged)
+        return render(request, "sign_in.html", status=403, next=target, error=forged)
     ledger: Ledger = request.app.state.ledger
     try:
         if not secret:
             raise Unauthenticated("enter an API key")
-        async with UnitOfWork(ledger.db, write=False, primary=True, tenant_scoped=False) as uow:
-            await tenancy.authenticate(uow, secret)
+        actor = await authenticate(ledger, secret)
     except Unauthenticated as exc:
-        return _render(request, "sign_in.html", status=401, next=target, error=exc.message)
+        return render(request, "sign_in.html", status=401, next=target, error=exc.message)
     response = RedirectResponse(target, status_code=303)
+    secure = request.url.scheme == "https"
+    # A key of another project joins the session's keys; the project switcher picks one.
+    keys = join_keys([*session_keys(request), secret])
+    response.set_cookie(COOKIE, keys, httponly=True, samesite="strict", secure=secure, path="/")
     response.set_cookie(
-        COOKIE,
-        secret,
+        PROJECT_COOKIE,
+        str(actor.project_id),
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure,
         path="/",
     )
     return response
@@ -163,9 +111,40 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     if forged := _forgery(request, await _form(request)):
-        return _render(request, "refused.html", status=403, title="Refused", message=forged)
+        return render(request, "refused.html", status=403, title="Refused", message=forged)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(PROJECT_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/switch-project")
+async def switch_project(request: Request) -> Response:
+    """Act in another of the session's projects (only one its keys, or --no-auth, may see)."""
+    form = await _form(request)
+    if forged := _forgery(request, form):
+        return render(request, "refused.html", status=403, title="Refused", message=forged)
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    wanted = form.get("project", "")
+    if wanted not in {str(i) for i, _ in current.projects}:
+        return render(
+            request,
+            "refused.html",
+            status=403,
+            title="Refused",
+            message="this session has no key for that project",
+        )
+    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    response.set_cookie(
+        PROJECT_COOKIE,
+        wanted,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return response
 
 
@@ -182,85 +161,140 @@ async def stylesheet() -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def overview(request: Request) -> Response:
-    ledger, _ = await _ledger(request)
-    if ledger is None:
-        return _sign_in_redirect(request)
+async def overview(request: Request, method: str | None = None) -> Response:
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    ledger = current.ledger
+    notices = []
+    if method not in (None, *METHODS):
+        notices.append(f"method {method[:20]!r} is not one of {', '.join(METHODS)}: showing elo")
+    chosen = method if method in METHODS else "elo"
     agents = {a.agent_type: a for a in await ledger.list_agents()}
     summary = await ledger.get_analytics_summary()
     stats = await ledger.event_stats()
     assessment_stats = await ledger.stats()
-    recent = await queries.recent_results(ledger, 12)
+    recent = await ledger.list_results(limit=12)
     events = await ledger.list_events(limit=8)
     # Cached by the ledger while the project's events are unchanged (competitions.ratings_cache).
-    board = await ledger.leaderboard("elo", rounds=BOOTSTRAP_ROUNDS)
-    return _render(
+    board = await ledger.leaderboard(chosen, rounds=BOOTSTRAP_ROUNDS)  # type: ignore[arg-type]
+    return render(
         request,
         "overview.html",
         title="Overview",
+        session=current,
+        notices=notices,
+        method=chosen,
+        methods=METHODS,
         board=board,
         agents=agents,
         summary=summary,
         event_total=stats.total_events,
         assessment_stats=assessment_stats,
-        recent=recent,
+        recent=recent.items,
         events=events.items,
     )
 
 
 @router.get("/agents/{agent_type}", response_class=HTMLResponse)
-async def agent_page(request: Request, agent_type: str) -> Response:
-    ledger, _ = await _ledger(request)
-    if ledger is None:
-        return _sign_in_redirect(request)
-    try:
-        metrics = await ledger.get_agent_metrics(agent_type)
-    except NotFoundError as exc:
-        return _render(
-            request, "not_found.html", status=404, title="Not found", message=exc.message
-        )
+async def agent_page(
+    request: Request,
+    agent_type: str,
+    range: str | None = None,
+    from_: str | None = Query(None, alias="from"),
+    to: str | None = None,
+    group_by: str | None = None,
+) -> Response:
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    ledger = current.ledger
+    metrics = await ledger.get_agent_metrics(agent_type)  # NotFoundError: the HTML 404
+    now = utcnow()
+    span = resolve(range, from_, to, now)
     days = await queries.agent_daily(ledger, agent_type)
+    # Cumulative XP counts every day (levels are totals); the range only picks what is shown.
+    progression, total = [], 0
+    for d in days:
+        total += d.xp
+        progression.append((d, total, level_for_xp(total)[0]))
+    shown = [row for row in progression if span.overlaps_day(row[0].at)]
+    # The scores are of the results inside the range only (a day at its edge, partly).
+    in_range = await queries.agent_daily(ledger, agent_type, span.since, span.until)
+    axis = ranges.axis(span, [span.clamp(d.at) for d in in_range], now)
     score_chart = line_chart(
-        [Point(d.day, d.avg_score, d.passed * 2 >= d.results) for d in days],
+        [Point(d.day, d.avg_score, d.passed * 2 >= d.results, span.clamp(d.at)) for d in in_range],
         title="mean score per day",
         css_class="score-chart",
         y_min=0,
         y_max=100,
+        time_axis=axis,
     )
-    progression = []
-    total = 0
-    for d in days:
-        total += d.xp
-        progression.append((d, total, level_for_xp(total)[0]))
     xp_chart = line_chart(
-        [Point(d.day, cumulative) for d, cumulative, _ in progression],
+        [Point(d.day, cumulative, None, span.clamp(d.at)) for d, cumulative, _ in shown],
         title="XP from results, cumulative",
         css_class="xp-chart",
         y_min=0,
+        time_axis=axis,
     )
-    return _render(
+    compare = await results_pages.comparison(ledger, agent_type, group_by, span)
+    history = await ledger.list_results(
+        agent=agent_type, since=span.since, until=span.until, limit=50
+    )
+    return render(
         request,
         "agent.html",
         title=agent_type,
+        session=current,
+        notices=[n for n in (span.notice, compare.notice) if n],
+        span=span,
         m=metrics,
-        history=sorted(
-            metrics.test_history, key=lambda h: h.timestamp or h.created_at, reverse=True
-        ),
-        days=days,
-        progression=progression,
+        history=history.items,
+        more_history=history.next_cursor is not None,
+        days=[d for d, _, _ in shown],
+        progression=shown,
         score_chart=score_chart,
         xp_chart=xp_chart,
+        compare=compare,
     )
 
 
 @router.get("/events", response_class=HTMLResponse)
-async def events_page(request: Request, cursor: str | None = None) -> Response:
-    ledger, _ = await _ledger(request)
-    if ledger is None:
-        return _sign_in_redirect(request)
-    stats = await ledger.event_stats()
-    page = await ledger.list_events(limit=25, cursor=cursor)
-    return _render(request, "events.html", title="Events", stats=stats, page=page)
+async def events_page(
+    request: Request,
+    cursor: str | None = None,
+    range: str | None = None,
+    from_: str | None = Query(None, alias="from"),
+    to: str | None = None,
+) -> Response:
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    ledger = current.ledger
+    span = resolve(range, from_, to, utcnow())
+    stats = await ledger.event_stats(start=span.since, end=span.until)
+    # A duel scores 0-3, a treaty 0-100: one mean column per event type, never a mix.
+    per_type = {
+        t.event_type: {
+            a.agent_type: a.average_score
+            for a in (
+                await ledger.event_stats(event_type=t.event_type, start=span.since, end=span.until)
+            ).agents
+        }
+        for t in stats.by_type
+    }
+    page = await ledger.list_events(limit=25, cursor=cursor, start=span.since, end=span.until)
+    return render(
+        request,
+        "events.html",
+        title="Events",
+        session=current,
+        notices=[span.notice] if span.notice else [],
+        span=span,
+        stats=stats,
+        per_type=per_type,
+        page=page,
+    )
 
 
 @router.get("/assessments", response_class=HTMLResponse)
@@ -269,11 +303,17 @@ async def assessments_page(
     cursor: str | None = None,
     student: str | None = None,
     assessment: str | None = None,
+    range: str | None = None,
+    from_: str | None = Query(None, alias="from"),
+    to: str | None = None,
 ) -> Response:
-    ledger, _ = await _ledger(request)
-    if ledger is None:
-        return _sign_in_redirect(request)
-    histograms = await queries.skill_histograms(ledger)
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    ledger = current.ledger
+    span = resolve(range, from_, to, utcnow())
+    histograms = await queries.skill_histograms(ledger, span.since, span.until)
+    scaled = shared_scale([h.buckets for h in histograms])
     students = await ledger.list_students(limit=20, cursor=cursor)
     rows = await queries.skills_per_student(ledger, [s.id for s in students.items])
     skills = sorted({r.skill_type for r in rows} | {h.skill_type for h in histograms})
@@ -282,23 +322,21 @@ async def assessments_page(
         matrix.setdefault(r.student_id, {})[r.skill_type] = r
     chosen_student = chosen = None
     student_assessments: list[Any] = []
-    try:
-        if student:
-            chosen_student = await ledger.get_student(_uuid(student))
-            student_assessments = (
-                await ledger.list_assessments(student_id=chosen_student.id, limit=100)
-            ).items
-        if assessment:
-            chosen = await ledger.get_assessment(_uuid(assessment))
-    except NotFoundError as exc:
-        return _render(
-            request, "not_found.html", status=404, title="Not found", message=exc.message
-        )
-    return _render(
+    if student:
+        chosen_student = await ledger.get_student(_uuid(student))
+        student_assessments = (
+            await ledger.list_assessments(student_id=chosen_student.id, limit=100)
+        ).items
+    if assessment:
+        chosen = await ledger.get_assessment(_uuid(assessment))
+    return render(
         request,
         "assessments.html",
         title="Assessments",
-        histograms=histograms,
+        session=current,
+        notices=[span.notice] if span.notice else [],
+        span=span,
+        histograms=list(zip(histograms, scaled, strict=True)),
         buckets=[label for label, _ in queries.BUCKETS],
         students=students,
         skills=skills,
@@ -311,22 +349,21 @@ async def assessments_page(
 
 @router.get("/verification", response_class=HTMLResponse)
 async def verification_page(request: Request, cursor: str | None = None) -> Response:
-    ledger, _ = await _ledger(request)
-    if ledger is None:
-        return _sign_in_redirect(request)
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    ledger = current.ledger
     claims = await ledger.list_claims(limit=25, cursor=cursor)
-    rows = []
-    for claim in claims.items:
-        try:
-            consensus = await ledger.get_consensus(claim.external_id)
-        except NotFoundError:
-            consensus = None
-        rows.append((claim, consensus))
+    rows = [
+        (claim, await detail_pages.consensus_or_none(ledger, claim.external_id))
+        for claim in claims.items
+    ]
     frameworks = await ledger.framework_metrics()
-    return _render(
+    return render(
         request,
         "verification.html",
         title="Verification",
+        session=current,
         rows=rows,
         claims=claims,
         frameworks=frameworks,
@@ -335,9 +372,10 @@ async def verification_page(request: Request, cursor: str | None = None) -> Resp
 
 @router.get("/status", response_class=HTMLResponse)
 async def status_page(request: Request) -> Response:
-    ledger, actor = await _ledger(request)
-    if ledger is None or actor is None:
-        return _sign_in_redirect(request)
+    current = await session(request)
+    if current is None:
+        return sign_in_redirect(request)
+    ledger, actor = current.ledger, current.actor
     # Table sizes count every project's rows: only for admin keys (and local --no-auth use).
     # Stale services are the signed-in project's own, shown as warnings.
     report = await collect(
@@ -347,10 +385,11 @@ async def status_page(request: Request) -> Response:
     )
     report = await add_project_warnings(report, ledger)
     backups = backup.list_backups(ledger.settings.backups_dir)
-    return _render(
+    return render(
         request,
         "status.html",
         title="Health",
+        session=current,
         report=report,
         backups=backups,
         backups_dir=ledger.settings.backups_dir,
@@ -358,7 +397,8 @@ async def status_page(request: Request) -> Response:
 
 
 def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFoundError(f"{value!r} is not an id") from None
+    return detail_pages.page_uuid(value)
+
+
+router.include_router(results_pages.router)
+router.include_router(detail_pages.router)

@@ -5,7 +5,8 @@
   serialised (``BEGIN IMMEDIATE``) and ``FOR UPDATE`` is not emitted. No row joins two batches.
 * Activating a checkpoint locks every checkpoint of its (model, framework) in id order,
   deactivates the others and activates it, in one transaction. Partial unique indexes are the
-  last wall: a race they catch surfaces as ``IntegrityError`` and the facade retries.
+  last wall: a race they catch (a unique violation) rolls back to a savepoint and the
+  activation runs again (:func:`evalledger.db.translate.retry_on_race`).
 * Heartbeats are one upsert per (service, instance); an instance is stale when its last
   heartbeat is older than a threshold. Only new instances and status changes are audited
   (a heartbeat every few seconds is telemetry, not a change worth an audit row).
@@ -18,14 +19,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.exc import IntegrityError
 
 from evalledger.db.repository import Page, Repository, row_to_dict
+from evalledger.db.translate import insert_or_conflict, retry_on_race
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.uow import UnitOfWork
 from evalledger.verification.models import Claim, ModelCheckpoint, ServiceHealth, TrainingData
-from evalledger.verification.ops_schemas import (
+from evalledger.verification.training_schemas import (
     BatchClaimIn,
     CheckpointIn,
     CheckpointOut,
@@ -125,7 +126,7 @@ class ServiceHealthRepository(Repository[ServiceHealth]):
     model = ServiceHealth
 
 
-class OpsService:
+class TrainingService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.training = TrainingDataRepository(uow)
@@ -191,21 +192,19 @@ class OpsService:
     # -- checkpoints -------------------------------------------------------------------
 
     async def create_checkpoint(self, data: CheckpointIn) -> CheckpointOut:
-        if await self.checkpoints.find_by(model_name=data.model_name, version=data.version):
-            raise ConflictError(
+        def exists() -> ConflictError:
+            return ConflictError(
                 f"checkpoint {data.model_name!r} version {data.version!r} already exists",
                 field="version",
             )
+
+        if await self.checkpoints.find_by(model_name=data.model_name, version=data.version):
+            raise exists()
         values = data.model_dump()
         activate = values.pop("is_active")
-        try:
-            async with self.uow.session.begin_nested():
-                row = await self.checkpoints.add(**values, is_active=False)
-        except IntegrityError:
-            raise ConflictError(
-                f"checkpoint {data.model_name!r} version {data.version!r} already exists",
-                field="version",
-            ) from None
+        row = await insert_or_conflict(
+            self.uow, lambda: self.checkpoints.add(**values, is_active=False), exists
+        )
         self.uow.audit(
             "model_checkpoint",
             row.id,
@@ -214,15 +213,23 @@ class OpsService:
         )
         row_id = row.id
         if activate:
-            await self.checkpoints.activate(row)
-            self.uow.audit("model_checkpoint", row_id, "activate", None)
+            await self._activate(row_id)
         return CheckpointOut.model_validate(row_to_dict(await self.checkpoints.get(row_id)))
 
     async def activate_checkpoint(self, checkpoint_id: uuid.UUID) -> CheckpointOut:
-        row = await self.checkpoints.get(checkpoint_id)
-        await self.checkpoints.activate(row)
-        self.uow.audit("model_checkpoint", checkpoint_id, "activate", None)
+        await self.checkpoints.get(checkpoint_id)  # 404 before any lock
+        await self._activate(checkpoint_id)
         return CheckpointOut.model_validate(row_to_dict(await self.checkpoints.get(checkpoint_id)))
+
+    async def _activate(self, checkpoint_id: uuid.UUID) -> None:
+        """Activate, again from a fresh read each time a concurrent activation wins the race
+        for the partial unique index (a checkpoint created meanwhile is not locked)."""
+
+        async def attempt() -> None:
+            await self.checkpoints.activate(await self.checkpoints.get(checkpoint_id))
+
+        await retry_on_race(self.uow, attempt, f"activation of checkpoint {checkpoint_id}")
+        self.uow.audit("model_checkpoint", checkpoint_id, "activate", None)
 
     async def get_checkpoint(self, checkpoint_id: uuid.UUID) -> CheckpointOut:
         return CheckpointOut.model_validate(row_to_dict(await self.checkpoints.get(checkpoint_id)))

@@ -1,0 +1,247 @@
+"""SQL of the runs domain: runs, their metrics, samples with scores and texts.
+
+Samples are written in bulk (one ``executemany`` per table and chunk, in the caller's
+transaction), so a run of 100,000 samples is a few round trips, never one per sample.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, and_, case, func, insert, or_, select, tuple_
+
+from evalledger.db.dialect import json_array_contains_all
+from evalledger.db.repository import decode_cursor, encode_cursor, past_key
+from evalledger.runs.models import (
+    EvalRun,
+    EvalRunMetric,
+    EvalSample,
+    EvalSampleScore,
+    EvalSampleText,
+)
+from evalledger.runs.schemas import SampleIn
+from evalledger.uow import UnitOfWork
+
+runs = cast(Table, EvalRun.__table__)
+run_metrics = cast(Table, EvalRunMetric.__table__)
+samples = cast(Table, EvalSample.__table__)
+scores = cast(Table, EvalSampleScore.__table__)
+texts = cast(Table, EvalSampleText.__table__)
+
+
+async def find_run(uow: UnitOfWork, harness: str, external_id: str) -> Any | None:
+    stmt = select(runs).where(
+        runs.c.project_id == uow.project_id,
+        runs.c.harness == harness,
+        runs.c.external_id == external_id,
+    )
+    return (await uow.session.execute(stmt)).mappings().first()
+
+
+async def get_run(uow: UnitOfWork, run_id: uuid.UUID) -> Any | None:
+    stmt = select(runs).where(runs.c.project_id == uow.project_id, runs.c.id == run_id)
+    return (await uow.session.execute(stmt)).mappings().first()
+
+
+async def insert_run(uow: UnitOfWork, values: dict[str, Any]) -> None:
+    await uow.session.execute(insert(runs).values(project_id=uow.project_id, **values))
+
+
+async def insert_metrics(
+    uow: UnitOfWork, run_id: uuid.UUID, metrics: dict[str, dict[str, float | None]]
+) -> None:
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "project_id": uow.project_id,
+            "run_id": run_id,
+            "scorer": scorer,
+            "metric": metric,
+            "value": value,
+        }
+        for scorer, values in metrics.items()
+        for metric, value in values.items()
+    ]
+    if rows:
+        await uow.session.execute(insert(run_metrics), rows)
+
+
+def _passed(score: Any) -> bool | None:
+    if score.passed is not None:
+        return bool(score.passed)
+    return None if score.value is None else score.value >= 1.0
+
+
+async def insert_samples(uow: UnitOfWork, run_id: uuid.UUID, batch: Sequence[SampleIn]) -> int:
+    """Write ``batch`` (samples, their scores and texts) in three bulk statements."""
+    project = uow.project_id
+    sample_rows, score_rows, text_rows = [], [], []
+    for sample in batch:
+        pk = uuid.uuid4()
+        sample_rows.append(
+            {
+                "id": pk,
+                "project_id": project,
+                "run_id": run_id,
+                "sample_id": sample.sample_id,
+                "epoch": sample.epoch,
+                "input_tokens": sample.input_tokens,
+                "output_tokens": sample.output_tokens,
+                "total_time": sample.total_time,
+                "error": sample.error,
+            }
+        )
+        explanations: dict[str, Any] = {}
+        for scorer, score in sample.scores.items():
+            score_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "project_id": project,
+                    "sample_pk": pk,
+                    "run_id": run_id,
+                    "scorer": scorer,
+                    "value": score.value,
+                    "passed": _passed(score),
+                    "raw": score.raw,
+                }
+            )
+            said: dict[str, Any] = {"answer": score.answer, "explanation": score.explanation}
+            if score.metadata:
+                said["metadata"] = score.metadata
+            if any(v is not None for v in said.values()):
+                explanations[scorer] = said
+        text_rows.append(
+            {
+                "sample_pk": pk,
+                "project_id": project,
+                "input": sample.input,
+                "target": sample.target,
+                "output": sample.output,
+                "messages": sample.messages,
+                "explanations": explanations,
+                "metadata": sample.metadata,
+            }
+        )
+    if sample_rows:
+        await uow.session.execute(insert(samples), sample_rows)
+        await uow.session.execute(insert(texts), text_rows)
+    if score_rows:
+        await uow.session.execute(insert(scores), score_rows)
+    return len(sample_rows)
+
+
+async def set_sample_count(uow: UnitOfWork, run_id: uuid.UUID, count: int) -> None:
+    await uow.session.execute(runs.update().where(runs.c.id == run_id).values(sample_count=count))
+
+
+async def reported_metrics(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    stmt = select(run_metrics.c.scorer, run_metrics.c.metric, run_metrics.c.value).where(
+        run_metrics.c.run_id == run_id
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for scorer, metric, value in await uow.session.execute(stmt):
+        out.setdefault(scorer, {})[metric] = value
+    return out
+
+
+async def cluster_means(uow: UnitOfWork, run_id: uuid.UUID) -> list[Any]:
+    """Per (scorer, sample id): the mean over its epochs, how many epochs were scored and
+    passed, and whether every value is 0 or 1 -- what a run's per-scorer statistics need."""
+    value = scores.c.value
+    binary = func.sum(case((or_(value == 0, value == 1), 1), else_=0))
+    stmt = (
+        select(
+            scores.c.scorer,
+            samples.c.sample_id,
+            func.count().label("epochs"),
+            func.count(value).label("scored"),
+            func.avg(value).label("mean"),
+            func.sum(case((scores.c.passed.is_(True), 1), else_=0)).label("passed"),
+            binary.label("binary"),
+        )
+        .select_from(scores.join(samples, samples.c.id == scores.c.sample_pk))
+        .where(scores.c.run_id == run_id)
+        .group_by(scores.c.scorer, samples.c.sample_id)
+    )
+    return list((await uow.session.execute(stmt)).mappings())
+
+
+def _run_filter(uow: UnitOfWork, where: dict[str, Any]) -> list[Any]:
+    c = runs.c
+    out: list[Any] = [c.project_id == uow.project_id]
+    for name in ("task", "model", "harness", "agent_type", "agent_version", "status"):
+        if where.get(name) is not None:
+            out.append(c[name] == where[name])
+    if where.get("tag"):
+        out.append(json_array_contains_all(uow.dialect, c.tags, where["tag"]))
+    return out
+
+
+async def list_runs(
+    uow: UnitOfWork, where: dict[str, Any], limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    c = runs.c
+    stmt: Select[Any] = select(runs).where(*_run_filter(uow, where))
+    if cursor is not None:
+        at, after = decode_cursor(cursor)
+        stmt = stmt.where(past_key(c.created_at, c.id, at, after, descending=True))
+    stmt = stmt.order_by(c.created_at.desc(), c.id.desc()).limit(limit + 1)
+    rows = list((await uow.session.execute(stmt)).mappings())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+
+
+async def list_samples(
+    uow: UnitOfWork,
+    run_id: uuid.UUID,
+    *,
+    scorer: str | None,
+    passed: bool | None,
+    search: str | None,
+    limit: int,
+    after: tuple[str, int] | None,
+) -> list[Any]:
+    """A page of a run's samples in ``(sample_id, epoch)`` order, with their texts."""
+    s = samples.c
+    stmt = (
+        select(
+            samples,
+            texts.c.input,
+            texts.c.target,
+            texts.c.output,
+            texts.c.messages,
+            texts.c.explanations,
+            texts.c.metadata,
+        )
+        .select_from(samples.join(texts, texts.c.sample_pk == s.id))
+        .where(s.run_id == run_id, s.project_id == uow.project_id)
+    )
+    if scorer is not None or passed is not None:
+        match = [scores.c.sample_pk == s.id]
+        if scorer is not None:
+            match.append(scores.c.scorer == scorer)
+        if passed is not None:
+            match.append(scores.c.passed == passed)
+        stmt = stmt.where(select(scores.c.id).where(and_(*match)).exists())
+    if search:
+        pattern = f"%{search}%"
+        stmt = stmt.where(or_(s.sample_id.like(pattern), texts.c.output.like(pattern)))
+    if after is not None:
+        stmt = stmt.where(tuple_(s.sample_id, s.epoch) > tuple_(*after))
+    stmt = stmt.order_by(s.sample_id, s.epoch).limit(limit)
+    return list((await uow.session.execute(stmt)).mappings())
+
+
+async def scores_of(uow: UnitOfWork, sample_pks: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    keys = list(sample_pks)
+    if not keys:
+        return {}
+    stmt = select(scores).where(scores.c.sample_pk.in_(keys))
+    out: dict[uuid.UUID, list[Any]] = {}
+    for row in (await uow.session.execute(stmt)).mappings():
+        out.setdefault(row["sample_pk"], []).append(row)
+    return out

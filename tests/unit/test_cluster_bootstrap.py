@@ -1,0 +1,124 @@
+"""The seeded cluster bootstrap and its exact binomial sampler (no numpy at run time)."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+
+from evalledger.stats.bootstrap import (
+    LEVELS_PER_CLUSTER,
+    binomial_draw,
+    cluster_bootstrap_interval,
+    cluster_bootstrap_means,
+    percentile,
+)
+
+
+def test_cluster_bootstrap_resamples_samples_not_epochs() -> None:
+    clusters_once = [(v, 1) for v in (0.0, 1.0, 1.0, 0.0, 1.0, -1.0, 0.0, 1.0)]
+    clusters_twice = [(2 * v, 2) for v, _ in clusters_once]
+    once = cluster_bootstrap_interval(clusters_once, rounds=500, seed=3)
+    twice = cluster_bootstrap_interval(clusters_twice, rounds=500, seed=3)
+    assert once == twice
+
+
+def test_cluster_bootstrap_with_unequal_epochs_pools_the_values() -> None:
+    # One sample with 3 epochs (all 1.0) and one with 1 epoch (0.0): a resample holding each
+    # once has pooled mean 3/4, not the mean of means 1/2.
+    means = cluster_bootstrap_means([(3.0, 3), (0.0, 1)], rounds=200, seed=0)
+    assert set(means) <= {0.0, 0.75, 1.0}
+    assert 0.75 in means
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-1, 1), st.integers(1, 3)), min_size=1, max_size=30),
+    st.integers(0, 2**32),
+)
+def test_bootstrap_with_the_same_seed_is_reproducible(
+    clusters: list[tuple[float, int]], seed: int
+) -> None:
+    first = cluster_bootstrap_interval(clusters, rounds=200, seed=seed)
+    assert first == cluster_bootstrap_interval(clusters, rounds=200, seed=seed)
+    assert first is not None and first[0] <= first[1]
+
+
+def test_bootstrap_refuses_bad_parameters_and_has_nothing_without_clusters() -> None:
+    assert cluster_bootstrap_interval([], rounds=10) is None
+    with pytest.raises(ValueError, match="rounds"):
+        cluster_bootstrap_interval([(1.0, 1)], rounds=0)
+    with pytest.raises(ValueError, match="confidence"):
+        cluster_bootstrap_interval([(1.0, 1)], confidence=1.0)
+
+
+@pytest.mark.parametrize(("n", "p"), [(12, 0.5), (60, 0.1), (400, 0.37), (2_000, 0.9)])
+def test_binomial_draws_follow_the_binomial_distribution(n: int, p: float) -> None:
+    rng = random.Random(7)
+    draws = Counter(binomial_draw(rng, n, p) for _ in range(20_000))
+    # Chi-square goodness of fit on the bins holding >= 5 expected draws, tails pooled.
+    support = [k for k in range(n + 1) if 20_000 * scipy_stats.binom.pmf(k, n, p) >= 5]
+    low, high = support[0], support[-1]
+    observed = [sum(c for k, c in draws.items() if k <= low)]
+    observed += [draws[k] for k in range(low + 1, high)]
+    observed += [sum(c for k, c in draws.items() if k >= high)]
+    expected = [scipy_stats.binom.cdf(low, n, p)]
+    expected += [scipy_stats.binom.pmf(k, n, p) for k in range(low + 1, high)]
+    expected += [scipy_stats.binom.sf(high - 1, n, p)]
+    expected = [20_000 * e / sum(expected) for e in expected]
+    assert scipy_stats.chisquare(observed, expected).pvalue > 0.001
+
+
+def test_binomial_draw_edges() -> None:
+    rng = random.Random(0)
+    assert binomial_draw(rng, 0, 0.4) == 0
+    assert binomial_draw(rng, 10, 0.0) == 0 and binomial_draw(rng, 10, 1.0) == 10
+    big = [binomial_draw(rng, 100_000, 1e-5) for _ in range(2_000)]
+    assert min(big) >= 0 and max(big) < 15
+    assert sum(big) / len(big) == pytest.approx(1.0, abs=0.1)
+
+
+def pass_fail_differences(
+    base_only: int, candidate_only: int, same: int
+) -> list[tuple[float, int]]:
+    return [(-1.0, 1)] * base_only + [(1.0, 1)] * candidate_only + [(0.0, 1)] * same
+
+
+def test_resampling_by_counts_matches_the_normal_theory_interval() -> None:
+    clusters = pass_fail_differences(300, 200, 2_500)
+    n = len(clusters)
+    assert n >= 3 * LEVELS_PER_CLUSTER  # the counts path
+    low, high = cluster_bootstrap_interval(clusters, rounds=4_000, seed=11) or (0.0, 0.0)
+    mean = -100 / n
+    sd = math.sqrt((500 / n - mean**2) / n)
+    assert low == pytest.approx(mean - 1.96 * sd, abs=0.002)
+    assert high == pytest.approx(mean + 1.96 * sd, abs=0.002)
+
+
+def test_resampling_by_counts_negates_exactly_and_ignores_repeated_epochs() -> None:
+    clusters = pass_fail_differences(40, 25, 300)
+    forward = cluster_bootstrap_interval(clusters, rounds=300, seed=5)
+    negated = cluster_bootstrap_interval([(-t, c) for t, c in clusters], rounds=300, seed=5)
+    doubled = cluster_bootstrap_interval([(2 * t, 2) for t, c in clusters], rounds=300, seed=5)
+    assert forward is not None and negated is not None
+    assert negated == pytest.approx((-forward[1], -forward[0]), abs=1e-12)
+    assert doubled == forward
+
+
+def test_both_ways_of_drawing_give_the_same_bootstrap_distribution() -> None:
+    clusters = pass_fail_differences(120, 60, 420)
+    by_counts = cluster_bootstrap_means(clusters, rounds=4_000, seed=1)
+    plain = cluster_bootstrap_means(clusters, rounds=4_000, seed=1, by_counts=False)
+    assert by_counts == cluster_bootstrap_means(clusters, rounds=4_000, seed=1, by_counts=True)
+    assert by_counts != plain  # two different streams of draws...
+    for q in (0.025, 0.5, 0.975):  # ...from one distribution
+        assert percentile(sorted(by_counts), q) == pytest.approx(
+            percentile(sorted(plain), q), abs=0.004
+        )
+    assert statistics.stdev(by_counts) == pytest.approx(statistics.stdev(plain), rel=0.05)
