@@ -219,6 +219,14 @@ async def test_runs_pages_in_chromium(
         assert "scorer" in notices and "cursor" in notices
         assert await _table_ids(page, "sample-table") == every[:10]
 
+        # A run of a task with other runs offers them to compare with (GET /runs/compare).
+        await page.goto(f"{base}/runs/{arith[0]}")
+        assert await page.get_attribute("form#compare", "action") == "/runs/compare"
+        assert await page.input_value("form#compare input[name=base]") == arith[0]
+        assert await page.input_value("form#compare select[name=candidate]") == arith[1]
+        await page.goto(f"{base}/runs/{probe}")
+        assert await page.locator("form#compare").count() == 0  # the only probe-task run
+
         # An unknown run is the HTML not-found page, as is a path that is not an id.
         for missing in (f"/runs/{uuid.uuid4()}", "/runs/not-a-run"):
             answer = await page.goto(f"{base}{missing}")
