@@ -193,6 +193,8 @@ ROUTES: dict[tuple[str, str], Body] = {
             }
         ],
     },
+    # The body is a log file; a JSON document is not one (refused naming the file).
+    ("POST", "/api/v1/runs/import"): lambda c: {"not": "a log"},
     ("POST", "/api/v1/power/nodes"): lambda c: {
         "name": f"p{n()}",
         "description": "d",

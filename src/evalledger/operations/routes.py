@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 
 from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.operations.signature import Parameter, _strip_annotated
-from evalledger.operations.spec import Operation, OperationGroup
+from evalledger.operations.spec import Operation, OperationGroup, operations_of, spec_of
 from evalledger.operations.types import FromHeader, WireName
 
 _LEDGER = {"read": Reader, "write": Writer, "admin": Admin}
@@ -92,8 +92,9 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
 
 def router_for(group: type[OperationGroup]) -> APIRouter:
     """The routes of ``group``'s operations, in declaration order."""
-    router = APIRouter(prefix=group.prefix, tags=[group.tag] if group.tag else None)
-    for op in group.operations():
+    spec = spec_of(group)
+    router = APIRouter(prefix=spec.prefix, tags=[spec.tag] if spec.tag else None)
+    for op in operations_of(group):
         returns = op.envelope[0] if op.envelope else op.signature.returns
         router.add_api_route(
             op.path,
