@@ -375,3 +375,31 @@ async def test_cli_imports_a_folder_and_exports(ledger: Ledger, tmp_path: Path) 
         rows = list(csv.DictReader(fh))
     assert len(rows) == 24 * 3  # sample x scorer
     assert {r["scorer"] for r in rows} == {"match", "includes", "grade"}
+
+
+# -- a live server ----------------------------------------------------------------------------
+
+
+async def test_import_against_a_live_server(
+    seeded: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real ``evalledger serve`` (uvicorn, a 40 KB body limit): an lm-eval log arrives with
+    its samples (the bundle), an Inspect log imports, and a log over the limit is
+    a 413 naming the file and the setting, refused before anything is written."""
+    from tests.support.server import running_server
+
+    key = await make_key(seeded, "write")
+    monkeypatch.setenv("EVALLEDGER_MAX_BODY_BYTES", str(40 * 1024))
+    with running_server(seeded.settings.database_url) as base:
+        async with Client(base, api_key=key) as client:
+            for path in (lm_eval_results(), INSPECT / "arith.eval"):  # both under 40 KB
+                recorded = await client.import_run(path)
+                await assert_faithful(client, path, recorded)
+            before = await counts(seeded)
+            big = INSPECT / "arith_epochs.eval"  # 60 KB
+            with pytest.raises(ValidationFailed) as info:
+                await client.import_run(big)
+            assert big.name in str(info.value)
+            assert "EVALLEDGER_MAX_BODY_BYTES" in str(info.value)
+            assert await counts(seeded) == before
+    assert before["eval_runs"] == 3 and before["eval_samples"] == 12 + 32
