@@ -94,6 +94,7 @@ async def test_sigkill_mid_write_leaves_whole_writes_only(seeded: Ledger) -> Non
     agents = ["guardian", "imperium", "sandbox", "conquest"]
     batches: list[list[str]] = []
     stop = asyncio.Event()
+    written = {"singles": 0, "batches": 0}  # answered 2xx: stored before the kill
 
     async def single_writer(n: int) -> None:
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=5) as client:
@@ -101,9 +102,12 @@ async def test_sigkill_mid_write_leaves_whole_writes_only(seeded: Ledger) -> Non
             while not stop.is_set():
                 body = {"id": str(uuid.uuid4()), "passed": i % 3 != 0, "score": 50, "xp_awarded": 2}
                 try:
-                    await client.post(f"/api/agent-metrics/{agents[n % 4]}/custody-test", json=body)
+                    r = await client.post(
+                        f"/api/agent-metrics/{agents[n % 4]}/custody-test", json=body
+                    )
                 except httpx.HTTPError:
                     return
+                written["singles"] += r.is_success
                 i += 1
 
     async def batch_writer() -> None:
@@ -122,13 +126,19 @@ async def test_sigkill_mid_write_leaves_whole_writes_only(seeded: Ledger) -> Non
                     for j, rid in enumerate(ids)
                 ]
                 try:
-                    await client.post("/api/v1/custody-tests:batch", json={"results": items})
+                    r = await client.post("/api/v1/custody-tests:batch", json={"results": items})
                 except httpx.HTTPError:
                     return
+                written["batches"] += r.is_success
 
     writers = [asyncio.create_task(single_writer(n)) for n in range(8)]
     writers += [asyncio.create_task(batch_writer()) for _ in range(2)]
-    await asyncio.sleep(1.5)
+    # Kill once writes are landing (whole batches and singles), however slow the machine:
+    # the kill must fall in the middle of the stream, not before it started.
+    for _ in range(600):
+        if written["batches"] >= 2 and written["singles"] >= 20:
+            break
+        await asyncio.sleep(0.1)
     os.kill(proc.pid, signal.SIGKILL)
     await proc.wait()
     stop.set()
