@@ -1,7 +1,7 @@
 """Query-parameter types shared by the routers (FastAPI's ``Query``: server side only).
 
 Every list endpoint takes its page size through :data:`PageLimit` (capped at
-:data:`~evalledger.api.types.MAX_PAGE_SIZE`) and its cursor through :data:`Cursor`.
+:data:`~evalledger.schema.types.MAX_PAGE_SIZE`) and its cursor through :data:`Cursor`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from evalledger.api.types import MAX_PAGE_SIZE
+from evalledger.schema.types import MAX_PAGE_SIZE
 
 #: ``?limit=``: page size, 1 to :data:`MAX_PAGE_SIZE`.
 PageLimit = Annotated[

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 from annotated_types import Ge, Le
 
-from evalledger.api.types import MAX_PAGE_SIZE
 from evalledger.evolution.schemas import (
     MAX_GENERATION,
     AgentIn,
@@ -20,6 +19,7 @@ from evalledger.evolution.schemas import (
     SnapshotOut,
 )
 from evalledger.operations import AnyId, In, OperationGroup, as_model, as_uuid, get, post, put
+from evalledger.schema.types import MAX_PAGE_SIZE
 
 if TYPE_CHECKING:
     from evalledger.evolution.service import EvolutionService

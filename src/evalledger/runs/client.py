@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from evalledger.errors import ValidationFailed
+from evalledger.operations.http import HttpBase
 from evalledger.runs.schemas import RunRecorded
-from evalledger.sdk.http import HttpBase
 
 _RECORDED = TypeAdapter(list[RunRecorded])
 
