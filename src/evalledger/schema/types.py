@@ -2,8 +2,9 @@
 
 Integers are bounded to what both databases store (64-bit signed), so a huge number in a path,
 query or body is a 422 naming the field instead of an overflow deep in a driver. Every list
-endpoint takes its page size through :data:`PageLimit` (capped at :data:`MAX_PAGE_SIZE`) and
-its cursor through :data:`Cursor`; date-times through :data:`IsoDatetime`.
+endpoint takes its page size through ``PageLimit`` (capped at :data:`MAX_PAGE_SIZE`) and its
+cursor through ``Cursor`` (both in :mod:`evalledger.operations.types`); date-times through
+:data:`IsoDatetime`. No FastAPI and no SQLAlchemy here: the remote client's schemas import it.
 ``tests/integration/test_api_contract.py`` checks the OpenAPI for unbounded inputs.
 """
 
@@ -53,10 +54,6 @@ MAX_LIST_ITEMS = 10_000
 
 #: Any integer a database column can hold.
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-
-#: The query-parameter types (``PageLimit``, ``Cursor``) live in :mod:`evalledger.api.params`:
-#: they need FastAPI, and this module must not (the remote client's schemas import it).
-
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _ISO_ONLY = "expected an ISO 8601 date-time such as 2026-01-31T12:00:00Z"
