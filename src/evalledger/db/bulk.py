@@ -1,9 +1,10 @@
 """The bulk loader: insert many rows, skipping those whose key is already stored.
 
-PostgreSQL takes big batches through ``COPY`` into a temporary table, SQLite through
-``executemany`` inside one statement cache; the batch recorder and the assessment importer
-use it. The statements that merely differ in spelling between the backends are in
-:mod:`evalledger.db.dialect`.
+PostgreSQL takes big batches through ``COPY`` (small ones through ``INSERT ... ON CONFLICT DO
+NOTHING``), SQLite through a key lookup and ``executemany`` on the driver connection; see
+:func:`start_insert_new`. The batch recorder and the assessment importer use it. It is apart
+from :mod:`evalledger.db.dialect` (statements that merely differ in spelling between the
+backends) because it is a mechanism with its own tuning, not a spelling.
 """
 
 from __future__ import annotations
