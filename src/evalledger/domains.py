@@ -14,7 +14,7 @@ from types import ModuleType
 import evalledger
 
 #: Packages that are shared mechanisms, not domains.
-_NOT_DOMAINS = {"api", "cli", "db", "operations", "sdk", "stats"}
+_NOT_DOMAINS = {"api", "cli", "db", "operations", "schema", "sdk", "stats"}
 
 
 def domain_modules(kind: str) -> Iterator[ModuleType]:

@@ -23,6 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evalledger.db.audit_log import AuditLog
 from evalledger.db.base import DEFAULT_PROJECT_ID
 from evalledger.db.engine import Database
 from evalledger.db.translate import translate
@@ -196,8 +197,6 @@ class UnitOfWork:
         server's CPU on the single-result REST path - for rows nothing reads back before the
         commit; ids and timestamps come from the same column defaults.)
         """
-        from evalledger.audit.models import AuditLog
-
         table: Table = AuditLog.__table__  # type: ignore[assignment]
         rows, self._audits = self._audits, []
         await self.session.execute(insert(table), rows)
@@ -212,7 +211,6 @@ class UnitOfWork:
         ``executemany`` (bulk writes: no ORM object per row)."""
         if not entries:
             return
-        from evalledger.audit.models import AuditLog
         from evalledger.db.types import utcnow
 
         now = utcnow()

@@ -2,7 +2,7 @@
 
 A route that takes an unbounded integer, string or list is where fuzzing finds 500s and
 memory blow-ups; this test finds it first, for every operation of every domain, so a new
-route cannot forget the shared types of :mod:`evalledger.api.types`.
+route cannot forget the shared types of :mod:`evalledger.schema.types`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from evalledger.api.app import create_app
-from evalledger.api.types import INT64_MAX, MAX_LIST_ITEMS, MAX_PAGE_SIZE
 from evalledger.config import load_settings
+from evalledger.schema.types import INT64_MAX, MAX_LIST_ITEMS, MAX_PAGE_SIZE
 from evalledger.sdk.ledger import Ledger
 
 #: Free-form JSON objects (metadata, configuration, evidence) are bounded by the body size and

@@ -519,7 +519,7 @@ async def test_export_lines_equal_the_reference_encoding(ledger: Ledger, tmp_pat
 
 
 async def test_large_batches_take_the_copy_path(ledger: Ledger, tmp_path: Path) -> None:
-    """Batches of >= 200 assessments go through COPY on PostgreSQL (dialect.insert_new); the
+    """Batches of >= 200 assessments go through COPY on PostgreSQL (bulk.insert_new); the
     batch's transaction must already be open when it does (it once was not: nothing was
     inserted and every record was reported as already existing)."""
     # Without row-level security (the default outside these tests), so that nothing but
@@ -547,13 +547,13 @@ async def test_a_large_import_refreshes_the_planner_statistics(
     """After a bulk import the tables are ANALYZEd (for real: the statement runs on the
     backend), so the next export is planned on what was loaded; a small one leaves it to
     autovacuum."""
-    from evalledger.db import dialect
+    from evalledger.db import bulk
 
     analyzed: list[list[str]] = []
 
     async def spy(connection: Any, tables: Any) -> None:
         analyzed.append([t.name for t in tables])
-        await dialect.analyze(connection, tables)
+        await bulk.analyze(connection, tables)
 
     monkeypatch.setattr(importer, "analyze", spy)
     await populate(ledger, students=2, per_student=3)

@@ -12,8 +12,8 @@ import pytest
 from evalledger.agents import progression
 from evalledger.agents.schemas import CustodyTestIn
 from evalledger.config import Settings
-from evalledger.db import dialect
-from evalledger.db.dialect import COPY_MIN_ROWS
+from evalledger.db import bulk
+from evalledger.db.bulk import COPY_MIN_ROWS
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.sdk.ledger import Ledger
 
@@ -206,7 +206,7 @@ async def test_copy_falls_back_when_an_id_is_stored_after_the_lookup(
         async def sees_nothing(*args: object) -> set[object]:
             return set()
 
-        monkeypatch.setattr(dialect, "_pg_existing", sees_nothing)
+        monkeypatch.setattr(bulk, "_pg_existing", sees_nothing)
         mixed = items[:100] + _results(COPY_MIN_ROWS, ["sandbox"])
         out = await ledger.record_custody_tests(mixed)
         assert (out.recorded, out.duplicates) == (COPY_MIN_ROWS, 100)
@@ -247,7 +247,7 @@ async def test_bulk_insert_as_a_transactions_first_statement_stays_in_it(
 
         with pytest.raises(Abort):
             async with UnitOfWork(ledger.db, ledger.actor, write=True) as uow:
-                inserted = await dialect.insert_new(uow.session, table, columns, rows)
+                inserted = await bulk.insert_new(uow.session, table, columns, rows)
                 assert len(inserted) == len(rows)
                 raise Abort
         async with ledger.db.engine.connect() as conn:

@@ -143,7 +143,7 @@ async def test_cached_ratings_equal_recomputation_and_a_write_invalidates_them(
     seeded: Ledger,
 ) -> None:
     from evalledger.competitions import ratings_cache
-    from evalledger.competitions.leaderboard import build_leaderboard, group_events
+    from evalledger.competitions.leaderboard import assemble, compute_ratings, group_events
     from evalledger.competitions.service import CompetitionsService
 
     async def recomputed(method: str) -> Any:
@@ -152,7 +152,8 @@ async def test_cached_ratings_equal_recomputation_and_a_write_invalidates_them(
             service = CompetitionsService(uow, seeded.settings)
             rows = await service.events.scored_rows(None)
             _, agents = await service.leaderboard_agents(method)  # type: ignore[arg-type]
-        return build_leaderboard(method, group_events(rows), agents, rounds=20)  # type: ignore[arg-type]
+        computed = compute_ratings(method, group_events(rows), rounds=20)  # type: ignore[arg-type]
+        return assemble(method, computed, agents, rounds=20, seed=0)  # type: ignore[arg-type]
 
     await seeded.record_event(event({"guardian": 9, "imperium": 5, "sandbox": 1}))
     await seeded.record_event(event({"imperium": 8, "sandbox": 2}))

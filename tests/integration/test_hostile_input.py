@@ -317,8 +317,8 @@ async def test_no_date_time_query_parameter_takes_epoch_seconds(
 def test_the_openapi_states_the_number_bound(tmp_path: Path) -> None:
     """Every number a request body takes is documented within ±1e150 (or tighter)."""
     from evalledger.api.app import create_app
-    from evalledger.api.storable import NUMBER_BOUND
     from evalledger.config import load_settings
+    from evalledger.schema.storable import NUMBER_BOUND
 
     spec = create_app(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
     unbounded = []

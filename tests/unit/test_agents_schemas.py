@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from evalledger.agents.schemas import CUSTODY_NUMBER_FIELDS, BatchResultIn, CustodyTestIn
-from evalledger.api.types import _numbers_only
+from evalledger.schema.types import _numbers_only
 
 
 def test_custody_number_fields_refuse_booleans() -> None:

@@ -6,15 +6,29 @@ from typing import Any
 
 import pytest
 
-from evalledger.competitions.leaderboard import build_leaderboard, group_events
-from evalledger.competitions.ratings import elo_ratings
-from evalledger.competitions.schemas import EventIn
+from evalledger.competitions.leaderboard import assemble, compute_ratings, group_events
+from evalledger.competitions.schemas import EventIn, Leaderboard, RatingMethod
 from evalledger.competitions.service import validate_event
 from evalledger.errors import ValidationFailed
+from evalledger.stats.ratings import elo_ratings
 
 
 def agent(name: str, xp: int = 0) -> dict[str, Any]:
     return {"agent_type": name, "level": 1, "xp": xp, "pass_rate": 0.0, "adversarial_wins": 0}
+
+
+def build_leaderboard(
+    method: RatingMethod,
+    events: list[dict[str, float]],
+    agents: list[dict[str, Any]],
+    *,
+    rounds: int = 100,
+    seed: int = 0,
+    elo_k: float = 4.0,
+) -> Leaderboard:
+    """Both stages the ledger runs (the ratings, cached in production, then the board)."""
+    computed = compute_ratings(method, events, rounds=rounds, seed=seed, elo_k=elo_k)
+    return assemble(method, computed, agents, rounds=rounds, seed=seed)
 
 
 def test_group_events_folds_rows_in_event_order() -> None:

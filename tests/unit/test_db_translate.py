@@ -130,7 +130,7 @@ def test_our_own_errors_pass_through_and_others_are_not_ours() -> None:
 def test_every_translated_class_comes_back_the_same_from_the_client() -> None:
     """The Client maps the HTTP status back to a class: each status this table produces
     must map to the very class the in-process Ledger raises."""
-    from evalledger.sdk.http import _BY_STATUS
+    from evalledger.operations.http import _BY_STATUS
 
     for cls in (errors.ConflictError, errors.ValidationFailed, errors.DatabaseUnavailable):
         assert _BY_STATUS[cls.status] is cls

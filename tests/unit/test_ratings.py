@@ -1,4 +1,4 @@
-"""Tests for evalledger.competitions.ratings (pure: no database)."""
+"""Tests for evalledger.stats.ratings (pure: no database)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalledger.competitions.ratings import (
+from evalledger.stats.ratings import (
     RatingInterval,
     bootstrap_intervals,
     bradley_terry_ratings,

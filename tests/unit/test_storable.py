@@ -15,8 +15,8 @@ from pydantic import ValidationError
 # Importing the routers registers every request model as a RequestModel subclass.
 from evalledger.api.app import create_app  # noqa: F401  (imports every domain)
 from evalledger.api.limits import parsed_as_json
-from evalledger.api.storable import MAX_STORED_JSON_DEPTH, NUMBER_BOUND, Unstorable, storable
-from evalledger.api.types import RequestModel
+from evalledger.schema.storable import MAX_STORED_JSON_DEPTH, NUMBER_BOUND, Unstorable, storable
+from evalledger.schema.types import RequestModel
 
 
 def request_models() -> list[type[RequestModel]]:

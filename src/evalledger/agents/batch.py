@@ -27,7 +27,7 @@ from evalledger.agents.schemas import (
     BatchResultOut,
     CustodyMetrics,
 )
-from evalledger.db.dialect import start_insert_new
+from evalledger.db.bulk import start_insert_new
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.runtime import gc_paused

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from evalledger.agents.recorder import Recorder
 from evalledger.agents.schemas import (
     BatchIn,
     BatchRecorded,
@@ -15,8 +16,7 @@ from evalledger.agents.schemas import (
     CustodyTestRecorded,
 )
 from evalledger.operations import as_model
-from evalledger.sdk.http import HttpBase
-from evalledger.sdk.recorder import Recorder
+from evalledger.operations.http import HttpBase
 
 
 class AgentsClient(HttpBase):

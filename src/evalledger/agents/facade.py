@@ -8,6 +8,7 @@ from typing import Any
 
 from evalledger.agents.batch import record_batch
 from evalledger.agents.grouping import GroupRegistry
+from evalledger.agents.recorder import Recorder
 from evalledger.agents.schemas import (
     BatchIn,
     BatchRecorded,
@@ -18,9 +19,8 @@ from evalledger.agents.schemas import (
 from evalledger.agents.service import AgentMetricsService
 from evalledger.db.engine import PerDatabase
 from evalledger.operations import as_model
+from evalledger.operations.ledger_base import LedgerBase
 from evalledger.runtime import gc_paused
-from evalledger.sdk.base import LedgerBase
-from evalledger.sdk.recorder import Recorder
 
 #: One group-commit registry per database (shared by every actor's view of the ledger).
 _groups = PerDatabase(GroupRegistry)

@@ -41,7 +41,6 @@ from evalledger.agents.schemas import (
     Difficulty,
     LearningIn,
 )
-from evalledger.api.types import IsoDatetime
 from evalledger.operations import (
     Cursor,
     IdempotencyKey,
@@ -56,6 +55,7 @@ from evalledger.operations import (
     put,
 )
 from evalledger.pagination import Page
+from evalledger.schema.types import IsoDatetime
 
 if TYPE_CHECKING:
     from evalledger.agents.results_service import ResultsService

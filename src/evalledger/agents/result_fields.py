@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from evalledger.api.storable import number_problem, text_problem
+from evalledger.schema.storable import number_problem, text_problem
 
 MAX_TAGS = 32
 MAX_TAG_LENGTH = 64

@@ -23,8 +23,8 @@ from pydantic import (
 
 from evalledger.agents.result_fields import MAX_TAGS, NAME_PATTERN, AgentVersion, Tag
 from evalledger.agents.schemas import AGENT_TYPE_PATTERN, Difficulty
-from evalledger.api.types import IsoDatetime
 from evalledger.errors import ValidationFailed, from_validation_error
+from evalledger.schema.types import IsoDatetime
 
 #: How many ``metadata=key=value`` conditions one query may carry.
 MAX_METADATA_FILTERS = 8

@@ -15,7 +15,7 @@ from evalledger.agents.schemas import (
     CustodyTestIn,
     CustodyTestRecorded,
 )
-from evalledger.api.deps import Writer
+from evalledger.operations.deps import Writer
 from evalledger.operations.routes import router_for
 
 AgentType = Annotated[str, Path(min_length=1, max_length=50, pattern=AGENT_TYPE_PATTERN)]

@@ -16,7 +16,7 @@ from pydantic import (
 
 from evalledger.agents.progression import DIFFICULTY_LADDER
 from evalledger.agents.result_fields import AgentVersion, Metadata, Metrics, Tags, TokenCount
-from evalledger.api.types import RequestModel
+from evalledger.schema.types import RequestModel
 
 AGENT_TYPE_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 AgentType = Field(min_length=1, max_length=50, pattern=AGENT_TYPE_PATTERN)
@@ -59,11 +59,11 @@ DERIVED_FIELDS = frozenset(
 
 class StrictModel(RequestModel):
     """Request bodies: unknown fields are an error (a typo is not silently ignored), and
-    ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
+    ``true``/``false`` is not a number (see :class:`evalledger.schema.types.RequestModel`)."""
 
 
 #: The fields of :class:`CustodyTestIn` that take numbers (and so refuse ``true``/``false``,
-#: as :class:`~evalledger.api.types.RequestModel` checks for every number field).
+#: as :class:`~evalledger.schema.types.RequestModel` checks for every number field).
 CUSTODY_NUMBER_FIELDS = (
     "score",
     "duration",

@@ -20,7 +20,6 @@ from starlette.types import Message, Receive, Scope, Send
 
 from evalledger._version import __version__
 from evalledger.api.asgi import HttpMiddleware
-from evalledger.api.deps import strict_query
 from evalledger.api.docs import install_docs
 from evalledger.api.errors import install_error_handlers
 from evalledger.api.health import router as health_router
@@ -32,6 +31,7 @@ from evalledger.api.security_headers import SecurityHeaders
 from evalledger.config import Settings, get_settings
 from evalledger.domains import domain_modules
 from evalledger.monitoring import ERRORS, REQUEST_LATENCY, REQUESTS
+from evalledger.operations.deps import strict_query
 from evalledger.sdk.ledger import Ledger
 
 log = structlog.get_logger("evalledger.api")

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Query, Request, Response
 
-from evalledger.api.deps import Reader
+from evalledger.operations.deps import Reader
 from evalledger.ops.health import DEFAULT_STALE_AFTER, HealthReport, add_project_warnings, collect
 
 router = APIRouter(tags=["health"])

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from evalledger.api.deps import Admin
 from evalledger.monitoring import render
+from evalledger.operations.deps import Admin
 
 router = APIRouter(tags=["monitoring"])
 

@@ -28,7 +28,7 @@ from evalledger.assessments.schemas import (
     Statistics,
 )
 from evalledger.errors import ValidationFailed, parse_uuid
-from evalledger.sdk.http import HttpBase
+from evalledger.operations.http import HttpBase
 
 if TYPE_CHECKING:  # the importer is database code: loaded only when a file is imported
     from evalledger.assessments import importer

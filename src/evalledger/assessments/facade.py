@@ -22,7 +22,7 @@ from evalledger.assessments.schemas import (
 )
 from evalledger.assessments.service import AssessmentService, statistics
 from evalledger.errors import ValidationFailed, parse_uuid
-from evalledger.sdk.base import LedgerBase
+from evalledger.operations.ledger_base import LedgerBase
 from evalledger.uow import UnitOfWork
 
 

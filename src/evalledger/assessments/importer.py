@@ -37,7 +37,7 @@ from evalledger.assessments.schemas import (
     ImportResult,
     StudentRecord,
 )
-from evalledger.db.dialect import analyze, insert_new
+from evalledger.db.bulk import analyze, insert_new
 from evalledger.db.engine import Database
 from evalledger.db.repository import id_owners
 from evalledger.errors import ConflictError, ValidationFailed
@@ -291,7 +291,7 @@ OpenUnit = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 
 async def _insert_new(uow: UnitOfWork, table: Table, rows: list[dict[str, Any]]) -> set[Any]:
-    """:func:`~evalledger.db.dialect.insert_new` for rows given as dicts (all with the same
+    """:func:`~evalledger.db.bulk.insert_new` for rows given as dicts (all with the same
     keys): the ids inserted."""
     if not rows:
         return set()

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.assessments.importer import Backup
 from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.assessments.schemas import (
@@ -34,6 +33,7 @@ from evalledger.assessments.schemas import (
     Statistics,
 )
 from evalledger.errors import ValidationFailed
+from evalledger.operations.deps import Admin, Reader, Writer
 from evalledger.operations.routes import router_for
 
 StartDate = Annotated[

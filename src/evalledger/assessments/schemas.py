@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from evalledger.api.types import RequestModel
+from evalledger.schema.types import RequestModel
 
 SkillType = Literal[
     "empathy",
@@ -48,7 +48,7 @@ FeatureImportance = Annotated[dict[str, Any] | None, BeforeValidator(_json_text)
 
 class StrictModel(RequestModel):
     """Request bodies: unknown fields are an error (a typo is not silently ignored), and
-    ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
+    ``true``/``false`` is not a number (see :class:`evalledger.schema.types.RequestModel`)."""
 
 
 # -- students ---------------------------------------------------------------------------

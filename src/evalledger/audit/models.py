@@ -1,23 +1,6 @@
-"""The ``audit_log`` table (seed 002 columns, plus the project it belongs to)."""
+"""The ``audit_log`` table: defined in :mod:`evalledger.db.audit_log` (every unit of work
+writes it), named here so the audit domain's models are where the registry looks."""
 
-from __future__ import annotations
+from evalledger.db.audit_log import AuditLog
 
-from typing import Any
-
-from sqlalchemy import Index, String
-from sqlalchemy.orm import Mapped, mapped_column
-
-from evalledger.db.base import Base, ProjectScopedMixin, TimestampMixin, UUIDMixin
-from evalledger.db.types import JSONType
-
-
-class AuditLog(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("idx_entity", "entity_type", "entity_id"),)
-
-    entity_type: Mapped[str] = mapped_column(String(50), nullable=False)
-    entity_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    action: Mapped[str] = mapped_column(String(50), nullable=False)
-    user_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    changes: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType, nullable=True)
+__all__ = ["AuditLog"]

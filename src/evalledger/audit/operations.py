@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 from annotated_types import MaxLen
 from pydantic import Field
 
-from evalledger.api.types import IsoDatetime
 from evalledger.audit.schemas import AuditEntry
 from evalledger.operations import Cursor, OperationGroup, PageSize, get
 from evalledger.pagination import Page
+from evalledger.schema.types import IsoDatetime
 
 if TYPE_CHECKING:
     from evalledger.audit.repository import AuditRepository

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalledger.competitions.schemas import Leaderboard, RatingMethod
-from evalledger.sdk.http import HttpBase
+from evalledger.operations.http import HttpBase
 
 
 class CompetitionsClient(HttpBase):

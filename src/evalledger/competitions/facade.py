@@ -18,7 +18,7 @@ from evalledger.competitions.schemas import MAX_BOOTSTRAP_ROUNDS, Leaderboard, R
 from evalledger.competitions.service import CompetitionsService
 from evalledger.errors import ValidationFailed
 from evalledger.monitoring import CACHE_LOOKUPS
-from evalledger.sdk.base import LedgerBase
+from evalledger.operations.ledger_base import LedgerBase
 
 
 class CompetitionsFacade(LedgerBase):

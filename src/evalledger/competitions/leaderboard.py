@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evalledger.competitions import ratings
 from evalledger.competitions.schemas import Leaderboard, LeaderboardEntry, RatingMethod
+from evalledger.stats import ratings
 
 CONFIDENCE = 0.95
 
@@ -139,17 +139,3 @@ def assemble(
         events=computed.events,
         entries=entries,
     )
-
-
-def build_leaderboard(
-    method: RatingMethod,
-    events: Sequence[Mapping[str, float]],
-    agents: Sequence[Mapping[str, Any]],
-    *,
-    rounds: int = 100,
-    seed: int = 0,
-    elo_k: float = 4.0,
-) -> Leaderboard:
-    """Both stages at once: :func:`compute_ratings`, then :func:`assemble`."""
-    computed = compute_ratings(method, events, rounds=rounds, seed=seed, elo_k=elo_k)
-    return assemble(method, computed, agents, rounds=rounds, seed=seed)

@@ -11,7 +11,6 @@ from annotated_types import MaxLen
 from pydantic import Field
 
 from evalledger.agents.schemas import CustodyTestRecorded
-from evalledger.api.types import AwareIsoDatetime
 from evalledger.competitions.schemas import (
     AgentName,
     CollaborativeTestIn,
@@ -36,6 +35,7 @@ from evalledger.operations import (
     post,
 )
 from evalledger.pagination import Page
+from evalledger.schema.types import AwareIsoDatetime
 
 if TYPE_CHECKING:
     from evalledger.competitions.service import CompetitionsService

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Query
 
-from evalledger.api.deps import Reader
 from evalledger.competitions.operations import CompetitionsOperations
 from evalledger.competitions.schemas import MAX_BOOTSTRAP_ROUNDS, Leaderboard, RatingMethod
+from evalledger.operations.deps import Reader
 from evalledger.operations.routes import router_for
 
 router = router_for(CompetitionsOperations)

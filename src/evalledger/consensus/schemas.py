@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from evalledger.api.types import RequestModel
+from evalledger.schema.types import RequestModel
 
 Choice = Field(min_length=1, max_length=100)
 

@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from evalledger.api.storable import json_column_text
 from evalledger.config import Settings
 from evalledger.db.failures import check_sqlite_creatable
 from evalledger.db.replicas import (
@@ -45,6 +44,7 @@ from evalledger.db.replicas import (
     replica_label,
 )
 from evalledger.monitoring import instrument_engine
+from evalledger.schema.storable import json_column_text
 
 #: Execution option that marks a connection as one that will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "evalledger_write"

@@ -20,7 +20,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import String, Table, Uuid, select, update
@@ -30,7 +30,10 @@ from evalledger.db.base import Base
 from evalledger.db.dialect import insert
 from evalledger.db.types import JSONType, UTCDateTime, utcnow
 from evalledger.errors import ConflictError
-from evalledger.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    # uow.py imports the database layer; the unit of work is only a parameter type here.
+    from evalledger.uow import UnitOfWork
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Select, Table, bindparam, delete, func, literal, select, text, tuple_, update
 from sqlalchemy import inspect as sa_inspect
@@ -32,7 +32,10 @@ from evalledger.db.dialect import insert
 from evalledger.db.types import utcnow
 from evalledger.errors import NotFoundError, ValidationFailed
 from evalledger.pagination import Page as Page  # re-exported: servers import it from here
-from evalledger.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    # uow.py imports the database layer; the unit of work is only a parameter type here.
+    from evalledger.uow import UnitOfWork
 
 ModelT = TypeVar("ModelT", bound=Base)
 
@@ -306,16 +309,6 @@ class Repository(Generic[ModelT]):
         if chunk:
             await self.session.execute(table.insert(), chunk)
             count += len(chunk)
-        return count
-
-    async def bulk_update(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Update many rows by ``id`` (each mapping holds ``id`` and the new values)."""
-        count = 0
-        for row in rows:
-            values = dict(row)
-            row_id = values.pop("id")
-            await self.update(row_id, **values)
-            count += 1
         return count
 
     async def upsert(

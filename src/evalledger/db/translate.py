@@ -28,7 +28,7 @@ request may succeed at once, so it is a 409 the caller may retry (``Retry-After`
 
 :class:`ValidationFailed` names the column when the driver or the statement tells which one
 (``field``); arguments of ``Ledger`` methods are checked before any statement runs
-(:mod:`evalledger.sdk.boundary`), so those name the argument itself.
+(:mod:`evalledger.operations.boundary`), so those name the argument itself.
 """
 
 from __future__ import annotations

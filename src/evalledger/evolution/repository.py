@@ -18,7 +18,7 @@ from evalledger.evolution.models import (
 )
 
 
-class AgentRepository(Repository[EvolutionAgent]):
+class EvolutionAgentRepository(Repository[EvolutionAgent]):
     model = EvolutionAgent
 
     async def best(self, generation: int) -> EvolutionAgent | None:
@@ -87,7 +87,7 @@ class GenerationRepository(Repository[EvolutionGeneration]):
         await self.session.execute(stmt)
 
 
-class MetricRepository(Repository[EvolutionMetric]):
+class EvolutionMetricRepository(Repository[EvolutionMetric]):
     model = EvolutionMetric
 
 

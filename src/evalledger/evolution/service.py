@@ -13,9 +13,9 @@ from evalledger.db.repository import row_to_dict
 from evalledger.errors import NotFoundError, ValidationFailed
 from evalledger.evolution.models import EvolutionAgent
 from evalledger.evolution.repository import (
-    AgentRepository,
+    EvolutionAgentRepository,
+    EvolutionMetricRepository,
     GenerationRepository,
-    MetricRepository,
     SnapshotRepository,
 )
 from evalledger.evolution.schemas import (
@@ -33,9 +33,9 @@ from evalledger.uow import UnitOfWork
 class EvolutionService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
-        self.agents = AgentRepository(uow)
+        self.agents = EvolutionAgentRepository(uow)
         self.generations = GenerationRepository(uow)
-        self.metrics = MetricRepository(uow)
+        self.metrics = EvolutionMetricRepository(uow)
         self.snapshots = SnapshotRepository(uow)
 
     async def create_agent(self, data: AgentIn) -> AgentOut:

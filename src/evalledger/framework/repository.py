@@ -40,7 +40,7 @@ class ExecutionRepository(Repository[FrameworkExecution]):
         return [dict(r) for r in (await self.session.execute(stmt)).mappings()]
 
 
-class MetricRepository(Repository[FrameworkMetric]):
+class FrameworkMetricRepository(Repository[FrameworkMetric]):
     model = FrameworkMetric
 
     async def summary(self, framework: str) -> list[dict[str, Any]]:
@@ -90,5 +90,5 @@ class ConfigurationRepository(Repository[FrameworkConfiguration]):
         return await self.get(row_id)
 
 
-class StateRepository(Repository[FrameworkStateCheckpoint]):
+class FrameworkStateRepository(Repository[FrameworkStateCheckpoint]):
     model = FrameworkStateCheckpoint

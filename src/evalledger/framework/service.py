@@ -15,8 +15,8 @@ from evalledger.errors import ConflictError, NotFoundError
 from evalledger.framework.repository import (
     ConfigurationRepository,
     ExecutionRepository,
-    MetricRepository,
-    StateRepository,
+    FrameworkMetricRepository,
+    FrameworkStateRepository,
 )
 from evalledger.framework.schemas import (
     ConfigurationOut,
@@ -37,9 +37,9 @@ class FrameworkService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.executions = ExecutionRepository(uow)
-        self.metrics = MetricRepository(uow)
+        self.metrics = FrameworkMetricRepository(uow)
         self.configs = ConfigurationRepository(uow)
-        self.states = StateRepository(uow)
+        self.states = FrameworkStateRepository(uow)
 
     async def start_execution(self, data: ExecutionStart) -> ExecutionOut:
         row = await self.executions.add(**data.model_dump(), status="running", started_at=utcnow())

@@ -18,8 +18,8 @@ from evalledger.errors import ConflictError, from_validation_error
 from evalledger.operations.spec import spec_of
 
 if TYPE_CHECKING:
+    from evalledger.operations.ledger_base import LedgerBase
     from evalledger.operations.spec import Operation
-    from evalledger.sdk.base import LedgerBase
 
 #: Units of work an operation declared ``retry_races`` gets before its lost race is a 409.
 RACE_ATTEMPTS = 5

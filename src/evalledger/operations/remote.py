@@ -18,8 +18,8 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from evalledger.operations.http import HttpBase
     from evalledger.operations.spec import Operation
-    from evalledger.sdk.http import HttpBase
 
 
 def _text(value: Any) -> Any:

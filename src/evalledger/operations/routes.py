@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic.fields import FieldInfo
 
-from evalledger.api.deps import Admin, Reader, Writer
+from evalledger.operations.deps import Admin, Reader, Writer
 from evalledger.operations.signature import Parameter, _strip_annotated
 from evalledger.operations.spec import Operation, OperationGroup, operations_of, spec_of
 from evalledger.operations.types import FromHeader, WireName

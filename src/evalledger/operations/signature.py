@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 
 from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
-from evalledger.api.storable import plain_text, text_problem
 from evalledger.errors import ValidationFailed, from_validation_error
 from evalledger.operations.types import FromHeader, WireName
+from evalledger.schema.storable import plain_text, text_problem
 
 if TYPE_CHECKING:
     from evalledger.operations.spec import Operation

@@ -21,7 +21,7 @@ from typing import Annotated, Any, TypeAlias, TypeVar
 from annotated_types import Ge, Le, MaxLen
 from pydantic import BaseModel, Field
 
-from evalledger.api.types import MAX_PAGE_SIZE
+from evalledger.schema.types import MAX_PAGE_SIZE
 
 __all__ = ["MAX_CURSOR_LENGTH", "MAX_PAGE_SIZE", "AnyId", "Cursor", "FromHeader"]
 __all__ += ["IdempotencyKey", "In", "PageLimit", "WireName", "as_model", "as_uuid"]

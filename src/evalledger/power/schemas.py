@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evalledger.api.types import RequestModel
+from evalledger.schema.types import RequestModel
 
 NodeName = Field(min_length=1, max_length=255)
 

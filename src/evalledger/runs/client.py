@@ -16,9 +16,9 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from evalledger.errors import ValidationFailed
+from evalledger.operations.http import HttpBase
 from evalledger.runs.bundle import companions, write_bundle
 from evalledger.runs.schemas import RunRecorded
-from evalledger.sdk.http import HttpBase
 
 _RECORDED = TypeAdapter(list[RunRecorded])
 

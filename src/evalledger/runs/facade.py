@@ -14,10 +14,10 @@ from pydantic import TypeAdapter
 
 from evalledger.agents.result_fields import Tags
 from evalledger.errors import ValidationFailed
+from evalledger.operations.ledger_base import LedgerBase
 from evalledger.runs.importing import ImportOptions, open_log
 from evalledger.runs.schemas import RunRecorded
 from evalledger.runs.service import RunsService
-from evalledger.sdk.base import LedgerBase
 
 _TAGS = TypeAdapter(Tags)
 

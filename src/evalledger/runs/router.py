@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from evalledger.api.deps import Writer
+from evalledger.operations.deps import Writer
 from evalledger.operations.routes import router_for
 from evalledger.runs.bundle import safe_name, unpack_bundle
 from evalledger.runs.operations import RunsOperations

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from evalledger.agents.result_fields import AgentVersion, Tags, TokenCount
-from evalledger.api.types import AwareIsoDatetime, RequestModel
+from evalledger.schema.types import AwareIsoDatetime, RequestModel
 
 Harness = Literal["inspect_ai", "lm_eval", "promptfoo", "openai_evals", "sdk"]
 RunStatus = Literal["started", "success", "error", "cancelled"]

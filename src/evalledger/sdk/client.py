@@ -23,6 +23,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from evalledger.agents.client import AgentsClient
 from evalledger.agents.operations import AgentOperations, ResultsOperations
+from evalledger.agents.recorder import Recorder
 from evalledger.assessments.client import AssessmentsClient
 from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.audit.operations import AuditOperations
@@ -35,7 +36,6 @@ from evalledger.operations.spec import BlockingBinder, Operation
 from evalledger.power.operations import PowerOperations
 from evalledger.runs.client import RunsClient
 from evalledger.runs.operations import RunsOperations
-from evalledger.sdk.recorder import Recorder
 from evalledger.verification.operations import TrainingOperations, VerificationOperations
 
 T = TypeVar("T")
@@ -95,7 +95,7 @@ _blocking = _Blocking
 
 
 class SyncRecorder:
-    """:class:`~evalledger.sdk.recorder.Recorder` for blocking code:
+    """:class:`~evalledger.agents.recorder.Recorder` for blocking code:
     ``with client.recorder() as rec: rec.record("guardian", passed=True, score=90)``."""
 
     def __init__(self, client: SyncClient, recorder: Recorder) -> None:

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from evalledger.competitions.ratings import RatingInterval, bootstrap_intervals
 from evalledger.stats.align import RunSamples, align_values, dataset_changed, scorer_values
 from evalledger.stats.bootstrap import check_bootstrap_parameters
 from evalledger.stats.clustered import MeanEstimate, group_by_cluster, mean_estimate
 from evalledger.stats.compare import Kind, TestName, compare_alignment, kind_of, z_for
 from evalledger.stats.jsonable import AsDict
 from evalledger.stats.multiple import check_alpha, holm_adjust
+from evalledger.stats.ratings import RatingInterval, bootstrap_intervals
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def rank_models(
 def sample_events(runs: Mapping[str, RunSamples], scorer: str) -> list[dict[str, float]]:
     """One event per sample id that two or more models ran: model -> its mean over epochs.
 
-    This is the data model of the competitions' ratings (:mod:`evalledger.competitions.ratings`):
+    This is the data model of the competitions' ratings (:mod:`evalledger.stats.ratings`):
     on each sample the model with the higher score wins the pair, equal scores tie.
     """
     per_sample: dict[str, dict[str, list[float]]] = {}

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import Field, WithJsonSchema
 
-from evalledger.api.types import IsoDatetime
 from evalledger.operations import (
     AnyId,
     Cursor,
@@ -27,6 +26,7 @@ from evalledger.operations import (
     post,
 )
 from evalledger.pagination import Page
+from evalledger.schema.types import IsoDatetime
 from evalledger.verification.consensus_rules import CONSENSUS_RULES
 from evalledger.verification.schemas import (
     ClaimIn,

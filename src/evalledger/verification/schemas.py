@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from evalledger.api.types import RequestModel
+from evalledger.schema.types import RequestModel
 from evalledger.verification.consensus_rules import CONSENSUS_RULES
 
 ConsensusRule = Literal["majority", "confidence_weighted", "unanimous"]
@@ -25,7 +25,7 @@ Ident = Field(min_length=1, max_length=255)
 
 class StrictModel(RequestModel):
     """Request bodies: unknown fields are an error (a typo is not silently ignored), and
-    ``true``/``false`` is not a number (see :class:`evalledger.api.types.RequestModel`)."""
+    ``true``/``false`` is not a number (see :class:`evalledger.schema.types.RequestModel`)."""
 
 
 class ClaimIn(StrictModel):

@@ -41,14 +41,6 @@ from evalledger.verification.training_schemas import (
 class TrainingDataRepository(Repository[TrainingData]):
     model = TrainingData
 
-    async def unused(self, framework: str, limit: int) -> Sequence[TrainingData]:
-        stmt = (
-            self.where(self.select(), {"framework": framework, "used_in_training": False})
-            .order_by(TrainingData.created_at, TrainingData.id)
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
     async def claim_batch(self, framework: str, size: int, batch_id: str) -> Sequence[TrainingData]:
         """Mark up to ``size`` unused rows of ``framework`` as used by ``batch_id``; atomic."""
         pick = (
@@ -167,10 +159,6 @@ class TrainingService:
         )
         items = [TrainingDataOut.model_validate(row_to_dict(r)) for r in rows]
         return Page(items=items, next_cursor=next_cursor)
-
-    async def unused_training_data(self, framework: str, limit: int = 100) -> list[TrainingDataOut]:
-        rows = await self.training.unused(framework, limit)
-        return [TrainingDataOut.model_validate(row_to_dict(r)) for r in rows]
 
     async def claim_training_batch(self, data: BatchClaimIn) -> TrainingBatch:
         batch_id = data.batch_id or uuid.uuid4().hex

@@ -14,9 +14,9 @@ from typing import Any, Self
 from evalledger.config import Settings
 from evalledger.db.engine import Database
 from evalledger.errors import parse_uuid
+from evalledger.operations.boundary import guard_public_methods
 from evalledger.operations.local import bind_local
 from evalledger.operations.spec import Binder, Operation
-from evalledger.sdk.boundary import guard_public_methods
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
 
 

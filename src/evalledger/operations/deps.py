@@ -8,16 +8,19 @@ project, so a route cannot forget tenancy.
 from __future__ import annotations
 
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from evalledger.errors import PermissionDenied, Unauthenticated, ValidationFailed
-from evalledger.sdk.ledger import Ledger
-from evalledger.tenancy import service as tenancy
 from evalledger.uow import Actor
+
+if TYPE_CHECKING:
+    # The Ledger sits above every domain, and the domains' routers import these dependencies:
+    # a run-time import would close the cycle sdk -> domain -> operations -> sdk.
+    from evalledger.sdk.ledger import Ledger
 
 _RANK = {"read": 0, "write": 1, "admin": 2}
 
@@ -100,6 +103,8 @@ async def current_actor(request: Request) -> Actor:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("missing or malformed Authorization header: use 'Bearer <key>'")
+    from evalledger.tenancy import service as tenancy
+
     ledger: Ledger = state.ledger
     actor = await tenancy.authenticate_cached(ledger.db, secret.strip())
     request.state.key_id = str(actor.key_id)
@@ -129,9 +134,16 @@ def _scoped(required: str):  # type: ignore[no-untyped-def]
     return dependency
 
 
-Reader = Annotated[Ledger, Depends(_scoped("read"))]
-Writer = Annotated[Ledger, Depends(_scoped("write"))]
-Admin = Annotated[Ledger, Depends(_scoped("admin"))]
+if TYPE_CHECKING:
+    Reader = Annotated[Ledger, Depends(_scoped("read"))]
+    Writer = Annotated[Ledger, Depends(_scoped("write"))]
+    Admin = Annotated[Ledger, Depends(_scoped("admin"))]
+else:
+    # FastAPI never validates a dependency's declared type, so at run time it need not be
+    # the Ledger class (which would import every domain, see above).
+    Reader = Annotated[Any, Depends(_scoped("read"))]
+    Writer = Annotated[Any, Depends(_scoped("write"))]
+    Admin = Annotated[Any, Depends(_scoped("admin"))]
 
 IdempotencyKey = Annotated[
     str | None,

@@ -2,8 +2,9 @@
 
 Integers are bounded to what both databases store (64-bit signed), so a huge number in a path,
 query or body is a 422 naming the field instead of an overflow deep in a driver. Every list
-endpoint takes its page size through :data:`PageLimit` (capped at :data:`MAX_PAGE_SIZE`) and
-its cursor through :data:`Cursor`; date-times through :data:`IsoDatetime`.
+endpoint takes its page size through ``PageLimit`` (capped at :data:`MAX_PAGE_SIZE`) and its
+cursor through ``Cursor`` (both in :mod:`evalledger.operations.types`); date-times through
+:data:`IsoDatetime`. No FastAPI and no SQLAlchemy here: the remote client's schemas import it.
 ``tests/integration/test_api_contract.py`` checks the OpenAPI for unbounded inputs.
 """
 
@@ -29,7 +30,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 
-from evalledger.api.storable import (
+from evalledger.schema.storable import (
     NUMBER_BOUND,
     Location,
     Unstorable,
@@ -53,10 +54,6 @@ MAX_LIST_ITEMS = 10_000
 
 #: Any integer a database column can hold.
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-
-#: The query-parameter types (``PageLimit``, ``Cursor``) live in :mod:`evalledger.api.params`:
-#: they need FastAPI, and this module must not (the remote client's schemas import it).
-
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _ISO_ONLY = "expected an ISO 8601 date-time such as 2026-01-31T12:00:00Z"
@@ -131,7 +128,7 @@ def _always_storable(annotation: Any) -> bool:
 
 def _plain_float(value: float, in_json: bool) -> bool:
     """A float stored as it is: finite, not zero, below the exponent spelling, and not a
-    bare whole number of a JSON field (see :mod:`evalledger.api.storable`)."""
+    bare whole number of a JSON field (see :mod:`evalledger.schema.storable`)."""
     return _PLAIN_FLOAT < abs(value) < _EXPONENT_FROM and not (in_json and value.is_integer())
 
 
@@ -163,7 +160,7 @@ class RequestModel(BaseModel):
       otherwise read ``0``, ``"yes"`` or ``"off"`` as a boolean and ``true`` as 1), and
       date-times are never numbers (see :data:`IsoDatetime`);
     - every string, number and JSON value must be storable exactly on both backends
-      (:mod:`evalledger.api.storable`): NUL, lone surrogates, NaN/Infinity, numbers beyond
+      (:mod:`evalledger.schema.storable`): NUL, lone surrogates, NaN/Infinity, numbers beyond
       ±1e150 and over-deep JSON are a 422 naming the field (the full path inside it).
     """
 
@@ -252,12 +249,3 @@ class RequestModel(BaseModel):
         if errors:
             raise _refuse(type(self), errors)
         return self
-
-
-def __getattr__(name: str) -> Any:
-    # ``from evalledger.api.types import PageLimit`` keeps working for the routers.
-    if name in ("PageLimit", "Cursor"):
-        from evalledger.api import params
-
-        return getattr(params, name)
-    raise AttributeError(name)

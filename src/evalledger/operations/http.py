@@ -16,8 +16,8 @@ import httpx
 
 from evalledger import errors
 from evalledger._version import __version__
+from evalledger.operations.boundary import guard_public_methods
 from evalledger.operations.spec import Binder
-from evalledger.sdk.boundary import guard_public_methods
 
 if TYPE_CHECKING:
     from evalledger.operations.spec import Operation

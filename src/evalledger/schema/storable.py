@@ -3,7 +3,7 @@
 The one rule of the API: every string and JSON value is either stored so that it comes back
 unchanged on both backends (and across them, through a logical backup), or refused with a
 422 naming the field. This module is that rule as pure functions; the base of every request
-model (:class:`evalledger.api.types.RequestModel`) applies it to every field, so a REST body
+model (:class:`evalledger.schema.types.RequestModel`) applies it to every field, so a REST body
 and an in-process :class:`evalledger.Ledger` call are refused alike.
 
 Refused: NUL (``\\u0000``: PostgreSQL text and jsonb cannot hold it), lone surrogates
