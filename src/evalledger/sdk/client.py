@@ -33,6 +33,7 @@ from evalledger.framework.operations import FrameworkOperations
 from evalledger.operations.spec import BlockingBinder, Operation
 from evalledger.power.operations import PowerOperations
 from evalledger.runs.client import RunsClient
+from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.operations import RunsOperations
 from evalledger.sdk.recorder import Recorder
 from evalledger.verification.operations import TrainingOperations, VerificationOperations
@@ -52,6 +53,7 @@ class Client(
     AuditOperations,
     FrameworkOperations,
     RunsOperations,
+    RunComparisonOperations,
     RunsClient,
     EvolutionOperations,
     CompetitionsOperations,
@@ -133,6 +135,7 @@ class SyncClient(
     AuditOperations,
     FrameworkOperations,
     RunsOperations,
+    RunComparisonOperations,
     EvolutionOperations,
     CompetitionsOperations,
     ConsensusOperations,
