@@ -18,7 +18,9 @@ from evalledger.runs.compare_schemas import RunComparison, RunLeaderboard
 if TYPE_CHECKING:
     from evalledger.runs.compare import RunComparisonService
 
-ScorerName = Annotated[str, MinLen(1), MaxLen(255)]
+#: A scorer or model name.
+#: A task, scorer or model name.
+Name = Annotated[str, MinLen(1), MaxLen(255)]
 Alpha = Annotated[float, Gt(0), Lt(1), Field(description="significance level of the tests")]
 Rounds = Annotated[int, Ge(1), Le(10_000), Field(description="bootstrap rounds")]
 Seed = Annotated[int, Ge(0), Le(2**32 - 1), Field(description="bootstrap seed")]
@@ -33,10 +35,10 @@ class RunComparisonOperations(
     @get("/leaderboard", summary="Models ranked on one task, with intervals")
     async def run_leaderboard(
         svc: RunComparisonService,
-        task: Annotated[str, MinLen(1), MaxLen(255)],
+        task: Name,
         *,
         scorer: Annotated[str | None, MaxLen(255)] = None,
-        model: Annotated[list[ScorerName] | None, MaxLen(30)] = None,
+        model: Annotated[list[Name] | None, MaxLen(30)] = None,
         alpha: Alpha = 0.05,
         rounds: Rounds = 1000,
         seed: Seed = 0,
@@ -62,7 +64,7 @@ class RunComparisonOperations(
         base: AnyId,
         candidate: AnyId,
         *,
-        scorer: Annotated[list[ScorerName] | None, MaxLen(64)] = None,
+        scorer: Annotated[list[Name] | None, MaxLen(64)] = None,
         alpha: Alpha = 0.05,
         min_effect: Annotated[float, Ge(0), Le(1e15), Field(allow_inf_nan=False)] = 0.0,
         allow_dataset_change: bool = False,
