@@ -60,6 +60,11 @@ ROUTES: dict[tuple[str, str], Body] = {
         "capabilities": {"a": [1, 2.5]},
         "config": {"b": "x"},
     },
+    ("PATCH", "/api/agent-metrics/{agent_type}"): lambda c: {
+        "priority": "high",
+        "capabilities": {"c": [3]},
+        "config": {"d": {"e": "f"}},
+    },
     ("POST", "/api/agent-metrics/{agent_type}/custody-test"): lambda c: {
         "passed": True,
         "score": 50,
@@ -188,6 +193,8 @@ ROUTES: dict[tuple[str, str], Body] = {
             }
         ],
     },
+    # The body is a log file; a JSON document is not one (refused naming the file).
+    ("POST", "/api/v1/runs/import"): lambda c: {"not": "a log"},
     ("POST", "/api/v1/power/nodes"): lambda c: {
         "name": f"p{n()}",
         "description": "d",

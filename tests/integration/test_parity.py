@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from evalledger import Client, Ledger, SyncClient
 from evalledger.errors import EvalLedgerError
 from evalledger.operations import OperationGroup
+from evalledger.operations.spec import groups_of, operations_of
 from tests.conftest import reset_tables
 from tests.integration import parity
 from tests.support.server import running_server
@@ -38,7 +39,7 @@ _WHEN = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def declared_groups() -> list[type[OperationGroup]]:
-    return [c for c in Ledger.__mro__ if issubclass(c, OperationGroup) and c.prefix]
+    return groups_of(Ledger)
 
 
 def steps_of(domain: str) -> list[parity.Step]:
@@ -120,7 +121,7 @@ async def test_ledger_and_client_answer_alike(ledger: Ledger, domain: str) -> No
 
 def test_every_declared_operation_has_parity_steps() -> None:
     covered = {s.op for domain in DOMAINS for s in steps_of(domain)}
-    declared = {op.name for group in declared_groups() for op in group.operations()}
+    declared = {op.name for group in declared_groups() for op in operations_of(group)}
     missing = sorted(declared - covered)
     assert not missing, f"add parity steps (tests/integration/parity/) for: {missing}"
     unknown = sorted(covered - {n for n in dir(Ledger) if not n.startswith("_")})
@@ -140,14 +141,14 @@ def _public_calls(cls: type) -> set[str]:
 
 
 #: Lifecycle and local-only tools that are not operations of the ledger's data.
-LEDGER_ONLY = {"open", "close", "as_actor", "in_project", "pin_primary", "operations"}
-LEDGER_ONLY |= {"service_class", "seed_default_agents", "restore", "backup"}
-CLIENT_ONLY = {"aclose", "operations", "service_class"}
+LEDGER_ONLY = {"open", "close", "as_actor", "in_project", "pin_primary"}
+LEDGER_ONLY |= {"seed_default_agents", "restore", "backup"}
+CLIENT_ONLY = {"aclose"}
 
 
 def test_no_operation_exists_on_one_side_only() -> None:
     ledger, client = _public_calls(Ledger) - LEDGER_ONLY, _public_calls(Client) - CLIENT_ONLY
     assert not sorted(ledger - client), f"on the Ledger only: {sorted(ledger - client)}"
     assert not sorted(client - ledger), f"on the Client only: {sorted(client - ledger)}"
-    sync = _public_calls(SyncClient) - {"close", "operations", "service_class"}
+    sync = _public_calls(SyncClient) - {"close"}
     assert not sorted(client - sync), f"missing on SyncClient: {sorted(client - sync)}"

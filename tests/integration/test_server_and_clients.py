@@ -63,6 +63,17 @@ async def test_client_matches_ledger(seeded: Ledger) -> None:
             )
         summary = await client.get_analytics_summary()
         assert summary.total_agents == 4
+        # update, never create: the Client makes one PATCH, as the Ledger locks and updates
+        with pytest.raises(NotFoundError):
+            await client.update_specific_metrics("ghost", {"status": "busy"})
+        with pytest.raises(NotFoundError):
+            await seeded.get_agent_metrics("ghost")
+        # every agent in one request, with the fields the Ledger returns (no test history)
+        await client.update_custody_test_result("guardian", {"passed": True, "score": 70})
+        listed = await client.list_agents()
+        assert listed == await seeded.list_agents()
+        assert len(listed) == 4 and not any(a.test_history for a in listed)
+        assert (await client.get_agent_metrics("guardian")).test_history
     for name in (
         "get_agent_metrics",
         "get_all_agent_metrics",
@@ -76,7 +87,7 @@ async def test_client_matches_ledger(seeded: Ledger) -> None:
         "reset_agent_metrics",
         "get_analytics_summary",
     ):
-        assert callable(getattr(Ledger, name)) and callable(getattr(Client, name)), name
+        assert callable(getattr(seeded, name)) and callable(getattr(client, name)), name
 
 
 async def test_read_key_client_gets_permission_denied(seeded: Ledger) -> None:

@@ -64,6 +64,8 @@ async def test_every_dashboard_page_sends_the_security_headers(
         "/assessments",
         "/verification",
         "/status",
+        "/runs",
+        "/runs/00000000-0000-0000-0000-000000000000",
         "/agents/guardian",
         "/agents/nobody",
         "/static/dashboard.css",

@@ -5,7 +5,10 @@ Each doc file gets a temporary working directory, a fresh SQLite database made b
 in order in that directory (shell blocks under ``bash -e -o pipefail``, with ``curl`` failing on an
 HTTP error status), with ``EVALLEDGER_DATABASE_URL`` naming that database (so CLI
 commands, ``Ledger.open()`` and the server share it) and the docs' address
-``http://127.0.0.1:8000`` rewritten to the test server's. A doc can therefore build state
+``http://127.0.0.1:8000`` rewritten to the test server's. The repository's
+``tests/fixtures/`` is linked into the directory, so a block may use the shipped fixtures by
+the path a reader in a checkout types (``evalledger runs import tests/fixtures/harness/``).
+A doc can therefore build state
 step by step, block after block, exactly as a reader following it would.
 """
 
@@ -72,6 +75,8 @@ class DocEnvironment:
     def __init__(self, doc_path: str) -> None:
         self.doc_path = doc_path
         self.workdir = Path(tempfile.mkdtemp(prefix="evalledger-docs-"))
+        (self.workdir / "tests").mkdir()
+        (self.workdir / "tests" / "fixtures").symlink_to(SRC.parent / "tests" / "fixtures")
         self.database_url = f"sqlite+aiosqlite:///{self.workdir / 'evalledger.db'}"
         self.env = self._environment()
         self.ran: set[int] = set()

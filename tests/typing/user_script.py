@@ -10,7 +10,14 @@ import asyncio
 import uuid
 
 from evalledger import Client, Ledger, SyncClient
-from evalledger.agents.schemas import AgentMetricsOut, CustodyMetrics, CustodyTestRecorded
+from evalledger.agents.results_schemas import ResultsSummary
+from evalledger.agents.schemas import (
+    AgentMetricsOut,
+    AgentUpdated,
+    CustodyMetrics,
+    CustodyTestOut,
+    CustodyTestRecorded,
+)
 from evalledger.assessments.schemas import AssessmentOut, StudentDetail, StudentOut
 from evalledger.audit.schemas import AuditEntry
 from evalledger.competitions.schemas import EventOut, EventRecorded, Leaderboard
@@ -59,6 +66,9 @@ async def in_process() -> None:
         vote: VoteOut = await ledger.cast_vote(event.event.id, {"node": "n1", "choice": "yes"})
         network: NetworkAnalysis = await ledger.analyze_power_network(0.5)
         print(len(events.items), vote.state.total_votes, network.influence)
+        agents: list[AgentMetricsOut] = await ledger.list_agents()
+        found: Page[CustodyTestOut] = await ledger.list_results(agent="guardian", tag="nightly")
+        print(len(agents), found.next_cursor)
 
 
 async def remote() -> None:
@@ -72,6 +82,9 @@ async def remote() -> None:
         best: AgentOut = await client.best_agent(3)
         print(recorded.updated_custody_metrics, custody.custody_xp, one.status, batch, best)
         print(recorded.updated_custody_metrics, custody.custody_xp, one.status)
+        updated: AgentUpdated = await client.update_specific_metrics("guardian", {"status": "ok"})
+        summary: ResultsSummary = await client.summarize_results("guardian", group_by="tag")
+        print(updated.metrics.status, summary.groups)
         detail: StudentDetail = await client.get_student(uuid.uuid4())
         page: Page[AssessmentOut] = await client.list_assessments(skill_type="empathy", limit=5)
         print(detail.total_assessments, page.next_cursor)
@@ -98,6 +111,8 @@ def blocking() -> None:
         fit: AgentOut = client.set_fitness(uuid.uuid4(), 0.9)
         print(finished.duration_ms, active.version, fit.fitness)
         print(finished.duration_ms)
+        results: Page[CustodyTestOut] = client.list_results(tag=["a", "b"], limit=10)
+        print(len(results.items))
         students: Page[StudentOut] = client.list_students(limit=10)
         entries: Page[AuditEntry] = client.list_audit_log(action="create")
         print(len(students.items), len(entries.items))

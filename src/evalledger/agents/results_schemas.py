@@ -23,7 +23,7 @@ from pydantic import (
 
 from evalledger.agents.result_fields import MAX_TAGS, NAME_PATTERN, AgentVersion, Tag
 from evalledger.agents.schemas import AGENT_TYPE_PATTERN, Difficulty
-from evalledger.api.types import MAX_PAGE_SIZE, IsoDatetime
+from evalledger.api.types import IsoDatetime
 from evalledger.errors import ValidationFailed, from_validation_error
 
 #: How many ``metadata=key=value`` conditions one query may carry.
@@ -147,16 +147,6 @@ class ResultsSummary(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     groups: list[ResultGroup]
-
-
-def check_listing(sort: str, order: str, limit: int) -> None:
-    """The ordering and page size of a results page, or :class:`ValidationFailed`."""
-    if sort not in SORTS:
-        raise ValidationFailed(f"sort: expected one of {', '.join(SORTS)}", field="sort")
-    if order not in ORDERS:
-        raise ValidationFailed(f"order: expected one of {', '.join(ORDERS)}", field="order")
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"limit: expected 1 to {MAX_PAGE_SIZE}", field="limit")
 
 
 def check_group_by(group_by: str) -> str:

@@ -32,6 +32,7 @@ from evalledger.assessments.verify_report import CheckResult, VerifyReport
 from evalledger.config import Settings
 from evalledger.db.registry import metadata
 from evalledger.db.types import utcnow
+from evalledger.runs.integrity import check_runs
 from evalledger.uow import UnitOfWork
 
 #: Clock skew tolerated before a timestamp counts as "in the future".
@@ -414,6 +415,7 @@ CHECKS: list[Check] = [
     check_timestamps,
     check_agent_counters,
     check_event_winners,
+    check_runs,
 ]
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from annotated_types import Ge, Le, MaxLen
+from annotated_types import MaxLen
 from pydantic import Field
 
-from evalledger.api.types import MAX_PAGE_SIZE, IsoDatetime
+from evalledger.api.types import IsoDatetime
 from evalledger.audit.schemas import AuditEntry
-from evalledger.operations import Cursor, OperationGroup, get
+from evalledger.operations import Cursor, OperationGroup, PageSize, get
 from evalledger.pagination import Page
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class AuditOperations(
         action: Annotated[str | None, MaxLen(50)] = None,
         since: When = None,
         until: When = None,
-        limit: Annotated[int, Ge(1), Le(MAX_PAGE_SIZE)] = 50,
+        limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> Page[AuditEntry]:
         """Audit entries of the caller's project, newest first, filtered by entity, action

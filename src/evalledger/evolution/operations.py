@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 from annotated_types import Ge, Le
 
-from evalledger.api.types import MAX_PAGE_SIZE
 from evalledger.evolution.schemas import (
     MAX_GENERATION,
     AgentIn,
@@ -19,7 +18,17 @@ from evalledger.evolution.schemas import (
     SnapshotIn,
     SnapshotOut,
 )
-from evalledger.operations import AnyId, In, OperationGroup, as_model, as_uuid, get, post, put
+from evalledger.operations import (
+    AnyId,
+    In,
+    OperationGroup,
+    PageSize,
+    as_model,
+    as_uuid,
+    get,
+    post,
+    put,
+)
 
 if TYPE_CHECKING:
     from evalledger.evolution.service import EvolutionService
@@ -45,7 +54,7 @@ class EvolutionOperations(
         svc: EvolutionService,
         *,
         generation: Annotated[int | None, Ge(0), Le(MAX_GENERATION)] = None,
-        limit: Annotated[int, Ge(1), Le(MAX_PAGE_SIZE)] = 100,
+        limit: PageSize = 100,
     ) -> list[AgentOut]:
         """Agents, newest first, optionally of one generation."""
         return await svc.list_agents(generation, limit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from annotated_types import Ge, Le, MaxLen, MinLen
+from annotated_types import MaxLen, MinLen
 
 from evalledger.framework.schemas import (
     ConfigurationIn,
@@ -21,7 +21,17 @@ from evalledger.framework.schemas import (
     StateCheckpointOut,
     StateIn,
 )
-from evalledger.operations import AnyId, In, OperationGroup, as_model, as_uuid, get, post, put
+from evalledger.operations import (
+    AnyId,
+    In,
+    OperationGroup,
+    PageSize,
+    as_model,
+    as_uuid,
+    get,
+    post,
+    put,
+)
 
 if TYPE_CHECKING:
     from evalledger.framework.service import FrameworkService
@@ -47,7 +57,7 @@ class FrameworkOperations(
         *,
         framework: Annotated[str | None, MaxLen(50)] = None,
         status: Literal["running", "completed", "failed"] | None = None,
-        limit: Annotated[int, Ge(1), Le(1000)] = 100,
+        limit: PageSize = 100,
     ) -> list[ExecutionOut]:
         """Executions, newest first, optionally of one framework or in one status."""
         return await svc.list_executions(framework, status, limit)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from evalledger.errors import ConflictError, from_validation_error
+from evalledger.operations.spec import spec_of
 
 if TYPE_CHECKING:
     from evalledger.operations.spec import Operation
@@ -28,7 +29,7 @@ def _service_for(op: Operation[Any, Any, Any], ledger: LedgerBase, uow: Any) -> 
     """The group's service on ``uow``: ``Service(uow)``, ``Service(uow, settings)`` when its
     constructor takes the settings, or its own ``for_operation(uow, ledger)`` when it needs
     more of the ledger (a cache that lives as long as the engine, say)."""
-    factory = op.group.service_class()
+    factory = spec_of(op.group).service_class()
     if hasattr(factory, "for_operation"):
         return factory.for_operation(uow, ledger)
     if "settings" in inspect.signature(factory).parameters:

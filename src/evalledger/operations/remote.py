@@ -65,10 +65,11 @@ def request_parts(
     }
     body: Any = None
     if signature.body is not None:
-        body = _dump(arguments[signature.body.name])
+        given = arguments[signature.body.name]
+        body = {} if given is None else _dump(given)  # an optional body left out: no fields
     elif op.body_model is not None:
         fields = {p.name: arguments[p.name] for p in signature.located("body_field")}
-        body = op.body_model.model_validate(fields).model_dump(mode="json")
+        body = op.body_model.model_validate(fields).model_dump(mode="json", exclude_unset=True)
     return path, query, body, headers
 
 
@@ -77,6 +78,7 @@ def bind_remote(
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     signature = op.signature
     response = signature.response_adapter()
+    envelope, field = op.envelope or (None, "")
 
     @functools.wraps(op.handler)
     async def call(*args: Any, **kwargs: Any) -> Any:
@@ -90,6 +92,8 @@ def bind_remote(
             headers=headers,
             retry_safe=op.retry_safe_for(arguments) or "Idempotency-Key" in headers,
         )
+        if envelope is not None:
+            data = getattr(envelope.model_validate(data), field)
         return response.validate_python(data)
 
     call.__signature__ = signature.public  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 
 from evalledger.api.deps import Admin, Reader, Writer
 from evalledger.operations.signature import Parameter, _strip_annotated
-from evalledger.operations.spec import Operation, OperationGroup
+from evalledger.operations.spec import Operation, OperationGroup, operations_of, spec_of
 from evalledger.operations.types import FromHeader, WireName
 
 _LEDGER = {"read": Reader, "write": Writer, "admin": Admin}
@@ -49,7 +49,8 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
             p.wire,
             inspect.Parameter.KEYWORD_ONLY,
             annotation=_fastapi_annotation(p),
-            default=inspect.Parameter.empty if p.required else p.default,
+            # A body is always sent (the Client sends {} for an optional body left None).
+            default=inspect.Parameter.empty if p.required or p.location == "body" else p.default,
         )
         for p in signature.parameters
         if p.location != "body_field"
@@ -77,7 +78,11 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
         answer = await getattr(ledger, op.name)(**arguments)
         if op.status_of is not None and response is not None:
             response.status_code = op.status_of(answer)
-        return answer
+        if op.envelope is None:
+            return answer
+        model, field = op.envelope
+        given = {name: arguments[name] for name in model.model_fields if name in arguments}
+        return model(**given, **{field: answer})
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
@@ -87,9 +92,10 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
 
 def router_for(group: type[OperationGroup]) -> APIRouter:
     """The routes of ``group``'s operations, in declaration order."""
-    router = APIRouter(prefix=group.prefix, tags=[group.tag] if group.tag else None)
-    for op in group.operations():
-        returns = op.signature.returns
+    spec = spec_of(group)
+    router = APIRouter(prefix=spec.prefix, tags=[spec.tag] if spec.tag else None)
+    for op in operations_of(group):
+        returns = op.envelope[0] if op.envelope else op.signature.returns
         router.add_api_route(
             op.path,
             _endpoint(op),

@@ -6,7 +6,11 @@ travels over HTTP follows from its declaration, decided here once for every tran
 * named in the path (``{execution_id}``) -- a path segment;
 * a pydantic model (``In[ClaimIn]``), or a field of the operation's ``body=`` model -- the body;
 * marked :class:`~evalledger.operations.types.FromHeader` -- a header;
-* anything else -- a query parameter (lists repeat: ``?tag=a&tag=b``).
+* anything else -- a query parameter (lists repeat: ``?tag=a&tag=b``; ``X | Sequence[X]``,
+  one or many, is validated as ``list[X]``).
+
+A body parameter is required over HTTP even when the method's default is ``None`` (the
+Client then sends ``{}``), so its model must accept an empty object.
 
 A path or query parameter is named on the wire as in Python unless marked
 :class:`~evalledger.operations.types.WireName`.
@@ -22,12 +26,12 @@ import inspect
 import re
 import types
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
 from evalledger.api.storable import plain_text, text_problem
 from evalledger.errors import ValidationFailed, from_validation_error
@@ -81,17 +85,38 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _one_or_many(members: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]] | None:
+    """``(Y, constraints)`` of ``X | Sequence[Y]`` (the sequence perhaps ``Annotated`` with
+    its constraints) where ``Y`` is ``X`` (perhaps ``Annotated``); else None."""
+    sequences = [m for m in members if get_origin(_strip_annotated(m)[0]) is Sequence]
+    if len(sequences) != 1:
+        return None
+    sequence, constraints = _strip_annotated(sequences[0])
+    (item,) = get_args(sequence)
+    lone = {m for m in members if m is not sequences[0] and m is not type(None)}
+    return (item, constraints) if lone == {_strip_annotated(item)[0]} else None
+
+
 def _validated_type(annotation: Any) -> Any:
     """The type arguments are validated as: ``Model | Mapping`` is the model, ``UUID | str``
-    a UUID; anything else as declared."""
+    a UUID, ``X | Sequence[X]`` (one or many) a ``list[X]`` (a lone ``X`` is a list of one,
+    and over HTTP the parameter repeats); anything else as declared."""
     base, meta = _strip_annotated(annotation)
     members = _union_members(base)
     model = _model_in(base)
+    many = _one_or_many(members)
     if model is not None:
         narrowed: Any = model
     elif uuid.UUID in members and str in members:
         rest = [m for m in members if m not in (uuid.UUID, str)]
         narrowed = Union[(uuid.UUID, *rest)] if rest else uuid.UUID
+    elif many is not None:
+        item, constraints = many
+        lone = _strip_annotated(item)[0]
+        listed: Any = Annotated[(list[item], *constraints)] if constraints else list[item]  # type: ignore[valid-type]
+        narrowed = listed | None if type(None) in members else listed
+        wrap = BeforeValidator(lambda v: [v] if isinstance(v, lone) else v)
+        return Annotated[(narrowed, wrap, *meta)]
     else:
         return annotation
     return Annotated[(narrowed, *meta)] if meta else narrowed

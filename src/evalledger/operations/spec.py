@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import (
     TYPE_CHECKING,
@@ -80,6 +81,9 @@ class Operation(Generic[S, P, R]):
     that returns what already exists answers 200, not 201). ``retry_safe`` lets the Client
     retry a POST after a lost connection (the operation is idempotent by its nature), or, as
     a function of the validated arguments, says when a call is (it carries a client-chosen id).
+    ``envelope=(Model, "field")``: over HTTP the answer is ``Model`` with the result in
+    ``field`` (the wire shape of an older API); Model's other fields are filled from the
+    arguments of the same name or their defaults, and the Client unwraps ``field`` again.
     """
 
     group: type[OperationGroup]
@@ -100,6 +104,7 @@ class Operation(Generic[S, P, R]):
         retry_races: bool = False,
         body: type[Any] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        envelope: tuple[type[Any], str] | None = None,
     ) -> None:
         self.handler = handler
         self.method = method
@@ -113,6 +118,7 @@ class Operation(Generic[S, P, R]):
         self.retry_races = retry_races
         self.body_model = body
         self.responses = responses or {}
+        self.envelope = envelope
         self.name = handler.__name__
         self.__doc__ = handler.__doc__
         self.__wrapped__ = handler
@@ -128,7 +134,7 @@ class Operation(Generic[S, P, R]):
 
     @property
     def full_path(self) -> str:
-        return self.group.prefix + self.path
+        return spec_of(self.group).prefix + self.path
 
     @property
     def description(self) -> str | None:
@@ -159,13 +165,28 @@ class Operation(Generic[S, P, R]):
         return f"<operation {self.name}: {self.method} {self.full_path}>"
 
 
-class OperationGroup:
-    """Base of a domain's operation class. The keywords say where its routes live and which
-    service its handlers receive (``"module:Class"``, imported on first in-process use)."""
+@dataclass(frozen=True)
+class GroupSpec:
+    """Where a group's routes live (``prefix``, OpenAPI ``tag``) and which service its
+    handlers receive (``"module:Class"``, imported on first in-process use)."""
 
-    prefix: ClassVar[str] = ""
-    tag: ClassVar[str] = ""
-    service_path: ClassVar[str] = ""
+    prefix: str
+    tag: str
+    service: str
+
+    def service_class(self) -> type[Any]:
+        module, _, name = self.service.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+class OperationGroup:
+    """Base of a domain's operation class; the class keywords are its :class:`GroupSpec`.
+
+    What it knows about itself stays private (``_spec``), so the classes that inherit many
+    groups (``Ledger``, ``Client``, ``SyncClient``) expose nothing but the operations.
+    """
+
+    _spec: ClassVar[GroupSpec | None] = None
 
     def __init_subclass__(
         cls,
@@ -177,21 +198,33 @@ class OperationGroup:
     ) -> None:
         super().__init_subclass__(**kwargs)
         if prefix is None:  # a class that merely inherits groups (Ledger, Client)
+            cls._spec = None
             return
-        cls.prefix, cls.tag, cls.service_path = prefix, tag or "", service or ""
+        cls._spec = GroupSpec(prefix, tag or "", service or "")
         for attr in vars(cls).values():
             if isinstance(attr, Operation):
                 attr.group = cls
 
-    @classmethod
-    def operations(cls) -> list[Operation[Any, Any, Any]]:
-        """This group's operations in declaration order."""
-        return [attr for attr in vars(cls).values() if isinstance(attr, Operation)]
 
-    @classmethod
-    def service_class(cls) -> type[Any]:
-        module, _, name = cls.service_path.partition(":")
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+def spec_of(group: type[OperationGroup]) -> GroupSpec:
+    spec = group.__dict__.get("_spec")
+    if spec is None:
+        raise TypeError(f"{group.__name__} declares no operation group")
+    return spec  # type: ignore[no-any-return]
+
+
+def operations_of(group: type[OperationGroup]) -> list[Operation[Any, Any, Any]]:
+    """``group``'s operations in declaration order."""
+    return [attr for attr in vars(group).values() if isinstance(attr, Operation)]
+
+
+def groups_of(cls: type) -> list[type[OperationGroup]]:
+    """The operation groups ``cls`` (``Ledger``, ``Client``...) is made of."""
+    return [
+        c
+        for c in cls.__mro__
+        if isinstance(c, type) and issubclass(c, OperationGroup) and c.__dict__.get("_spec")
+    ]
 
 
 def _declare(

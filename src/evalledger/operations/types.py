@@ -2,7 +2,8 @@
 
 * :data:`In` -- a request body: the model, or a mapping validated into it.
 * :data:`AnyId` -- a UUID, or its text; validated as a UUID (a bad one is a 422 naming it).
-* :data:`PageLimit` / :data:`Cursor` -- the page size (1 to :data:`MAX_PAGE_SIZE`) and the
+* :data:`PageLimit` (or :data:`PageSize` with a default) / :data:`Cursor` -- the page size
+  (1 to :data:`MAX_PAGE_SIZE`; more is refused, never clamped) and the
   opaque keyset cursor (at most :data:`MAX_CURSOR_LENGTH` characters) of every list.
 * :data:`IdempotencyKey` -- sent as the ``Idempotency-Key`` header; retrying a write with the
   same key applies it once (the same key with a different body is a 409).
@@ -56,6 +57,10 @@ class WireName:
 
 PageLimit = Annotated[
     int | None, Ge(1), Le(MAX_PAGE_SIZE), Field(description=f"page size, at most {MAX_PAGE_SIZE}")
+]
+#: ``limit`` of a list that always has a page size (its default is the declaration's).
+PageSize = Annotated[
+    int, Ge(1), Le(MAX_PAGE_SIZE), Field(description=f"page size, at most {MAX_PAGE_SIZE}")
 ]
 Cursor = Annotated[
     str | None, MaxLen(MAX_CURSOR_LENGTH), Field(description="the previous page's next_cursor")

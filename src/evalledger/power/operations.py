@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from annotated_types import Ge, Le, MaxLen
 from pydantic import Field
 
-from evalledger.operations import In, OperationGroup, WireName, as_model, get, post, put
+from evalledger.operations import In, OperationGroup, PageSize, WireName, as_model, get, post, put
 from evalledger.power.schemas import (
     NetworkAnalysis,
     PowerEventOut,
@@ -87,8 +87,6 @@ class PowerOperations(
         return await svc.transfer(as_model(TransferIn, transfer))
 
     @get("/events", summary="Power events, newest first")
-    async def list_power_events(
-        svc: PowerService, limit: Annotated[int, Ge(1), Le(1000)] = 100
-    ) -> list[PowerEventOut]:
+    async def list_power_events(svc: PowerService, limit: PageSize = 100) -> list[PowerEventOut]:
         """Power events (transfers), newest first."""
         return await svc.list_events(limit)

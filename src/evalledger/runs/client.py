@@ -1,17 +1,22 @@
 """The runs hook of the remote ``Client``: uploading a harness's log file to import.
 
-The file is streamed as the request body (never read into memory); the server detects the
-format and imports it exactly as :meth:`evalledger.Ledger.import_run` does.
+The file is streamed as the request body (never read into memory whole), with its length
+declared, so a server whose ``EVALLEDGER_MAX_BODY_BYTES`` it exceeds refuses it (413) before
+any byte is sent. A log that reads files beside it (lm-eval's samples files) is sent as a
+bundle (:mod:`evalledger.runs.bundle`). The server detects the format and imports it exactly
+as :meth:`evalledger.Ledger.import_run` does.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
 from evalledger.errors import ValidationFailed
+from evalledger.runs.bundle import companions, write_bundle
 from evalledger.runs.schemas import RunRecorded
 from evalledger.sdk.http import HttpBase
 
@@ -43,9 +48,25 @@ class RunsClient(HttpBase):
             "agent": agent,
             "agent_version": agent_version,
         }
-        data = await self._upload(
-            "/api/v1/runs/import",
-            _read(source),
-            params={k: v for k, v in params.items() if v not in (None, [])},
-        )
+        with tempfile.TemporaryDirectory(prefix="evalledger-upload-") as folder:
+            extra = companions(source)
+            body = write_bundle(source, extra, Path(folder) / "bundle.zip") if extra else source
+            size = body.stat().st_size
+            try:
+                data = await self._upload(
+                    "/api/v1/runs/import",
+                    _read(body),
+                    params={k: v for k, v in params.items() if v not in (None, [])},
+                    headers={"Content-Length": str(size)},
+                )
+            except ValidationFailed as exc:
+                if not exc.message.startswith("request body exceeds"):
+                    raise
+                raise ValidationFailed(
+                    f"{source.name}: {size} bytes to upload, over the server's limit "
+                    f"({exc.message}; the server's EVALLEDGER_MAX_BODY_BYTES): raise it, or "
+                    "import with a local Ledger on the database (`evalledger runs import` "
+                    "with EVALLEDGER_DATABASE_URL)",
+                    field="file",
+                ) from None
         return _RECORDED.validate_python(data)

@@ -96,6 +96,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def content_sha256(header: LogHeader) -> str:
+    """What identifies the content a run was read from: the log's SHA-256, or, for a log
+    that reads files beside it (lm-eval's samples), the SHA-256 of all their hashes. So the
+    same results file imported first without and then with its samples is other content
+    (a 409), not "already imported"."""
+    if not header.companions:
+        return header.source.sha256
+    names = [header.source.sha256, *(c.sha256 for c in header.companions)]
+    return hashlib.sha256(" ".join(names).encode()).hexdigest()
+
+
 def run_in(run: RunHeader, header: LogHeader, options: ImportOptions) -> RunIn:
     metrics = {
         scorer_key(s.name, s.reducer): {m.key: _finite(m.value) for m in s.metrics}
@@ -138,7 +149,7 @@ def run_in(run: RunHeader, header: LogHeader, options: ImportOptions) -> RunIn:
             "started_at": _when(run.started_at),
             "completed_at": _when(run.completed_at),
             "source_file": header.source.name[:1000],
-            "source_sha256": header.source.sha256,
+            "source_sha256": content_sha256(header),
             "agent_type": options.agent_type,
             "agent_version": options.agent_version,
             "metrics": metrics,

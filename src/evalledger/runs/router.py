@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -11,18 +10,12 @@ from fastapi import Query, Request
 
 from evalledger.api.deps import Writer
 from evalledger.operations.routes import router_for
+from evalledger.runs.bundle import safe_name, unpack_bundle
 from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.operations import RunsOperations
 from evalledger.runs.schemas import RunRecorded
 
 router = router_for(RunsOperations)
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _safe_name(name: str) -> str:
-    """A file name kept as the run's ``source_file`` without letting it name a path."""
-    return _UNSAFE.sub("_", Path(name).name)[:200] or "upload"
 
 
 # Hook: the body is a file (any harness's log, streamed to disk), not a JSON document.
@@ -52,12 +45,17 @@ async def import_run(
 ) -> list[RunRecorded]:
     """Import every run of one harness log (Inspect AI, lm-evaluation-harness, promptfoo or
     OpenAI evals; detected from the content) in one transaction, as ``evalledger runs
-    import`` does. Importing the same file again changes nothing."""
+    import`` does. Importing the same file again changes nothing. A log that reads files
+    beside it (lm-eval's samples) comes as a bundle, a stored ZIP the client builds.
+    The body is limited by ``EVALLEDGER_MAX_BODY_BYTES`` (413 beyond it)."""
     with tempfile.TemporaryDirectory(prefix="evalledger-import-") as folder:
-        target = Path(folder) / _safe_name(filename)
+        target = Path(folder) / safe_name(filename)
         with target.open("wb") as out:
             async for chunk in request.stream():
                 out.write(chunk)
+        unpacked = Path(folder) / "bundle"
+        unpacked.mkdir()
+        target = unpack_bundle(target, unpacked) or target
         return await ledger.import_run(
             target, tags=tag or (), agent=agent, agent_version=agent_version
         )

@@ -83,22 +83,7 @@ class RunsService:
             return RunRecorded(
                 run=await self.get_run(existing["id"]), created=False, samples_written=0
             )
-        run_id = uuid.uuid4()
-        now = utcnow()
-        values = run.model_dump(exclude={"samples", "metrics", "metadata"})
-        await repo.insert_run(
-            self.uow,
-            {
-                **values,
-                "id": run_id,
-                "metadata": run.metadata,
-                "source_sha256": digest,
-                "sample_count": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        await repo.insert_metrics(self.uow, run_id, run.metrics)
+        run_id = await self._insert_run(run, digest)
         written = 0
         for start in range(0, len(run.samples), CHUNK):
             written += await repo.insert_samples(

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from evalledger.agents.client import AgentsClient
+from evalledger.agents.operations import AgentOperations, ResultsOperations
 from evalledger.assessments.client import AssessmentsClient
 from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.audit.operations import AuditOperations
@@ -45,6 +46,8 @@ R = TypeVar("R")
 
 class Client(
     AgentsClient,
+    AgentOperations,
+    ResultsOperations,
     AssessmentsClient,
     AssessmentsOperations,
     CompetitionsClient,
@@ -129,6 +132,8 @@ class SyncRecorder:
 
 
 class SyncClient(
+    AgentOperations,
+    ResultsOperations,
     VerificationOperations,
     TrainingOperations,
     AssessmentsOperations,
@@ -191,25 +196,13 @@ class SyncClient(
         self.close()
 
     # Client's coroutine methods, blocking (tests/unit/test_sdk_typing.py checks none is missing).
-    bulk_update_metrics = _blocking(Client.bulk_update_metrics)
-    create_or_update_agent_metrics = _blocking(Client.create_or_update_agent_metrics)
     export_assessments = _blocking(Client.export_assessments)
-    get_agent_metrics = _blocking(Client.get_agent_metrics)
-    get_all_agent_metrics = _blocking(Client.get_all_agent_metrics)
-    get_analytics_summary = _blocking(Client.get_analytics_summary)
     get_assessment = _blocking(Client.get_assessment)
     get_cached_assessments = _blocking(Client.get_cached_assessments)
-    get_custody_metrics = _blocking(Client.get_custody_metrics)
     import_assessments = _blocking(Client.import_assessments)
     leaderboard = _blocking(Client.leaderboard)
-    list_agents = _blocking(Client.list_agents)
     import_run = _blocking(Client.import_run)
-    list_results = _blocking(Client.list_results)
     record_custody_tests = _blocking(Client.record_custody_tests)
-    reset_agent_metrics = _blocking(Client.reset_agent_metrics)
     stats = _blocking(Client.stats)
-    summarize_results = _blocking(Client.summarize_results)
     update_custody_test_result = _blocking(Client.update_custody_test_result)
-    update_learning_metrics = _blocking(Client.update_learning_metrics)
-    update_specific_metrics = _blocking(Client.update_specific_metrics)
     verify = _blocking(Client.verify)

@@ -142,7 +142,12 @@ class HttpBase(Binder):
                 ) from None
 
     async def _upload(
-        self, path: str, body: AsyncIterator[bytes], *, params: dict[str, Any] | None = None
+        self,
+        path: str,
+        body: AsyncIterator[bytes],
+        *,
+        params: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """POST a streamed body (a file, never held in memory whole). Not retried: the
         stream cannot be replayed; the operations that take uploads are idempotent, so the
@@ -152,7 +157,7 @@ class HttpBase(Binder):
             path,
             content=body,
             params=params,
-            headers={"Content-Type": "application/octet-stream"},
+            headers={"Content-Type": "application/octet-stream", **(headers or {})},
         )
 
     async def _download(

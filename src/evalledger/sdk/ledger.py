@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from evalledger.agents.facade import AgentsFacade
+from evalledger.agents.operations import AgentOperations, ResultsOperations
 from evalledger.assessments.facade import AssessmentsFacade
 from evalledger.assessments.operations import AssessmentsOperations
 from evalledger.audit.operations import AuditOperations
@@ -57,6 +58,8 @@ class _Opening(Generic[L]):
 
 class Ledger(
     AgentsFacade,
+    AgentOperations,
+    ResultsOperations,
     AssessmentsFacade,
     AssessmentsOperations,
     CompetitionsFacade,

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import Field, WithJsonSchema
 
-from evalledger.api.types import MAX_PAGE_SIZE, IsoDatetime
+from evalledger.api.types import IsoDatetime
 from evalledger.operations import (
     AnyId,
     Cursor,
     IdempotencyKey,
     In,
     OperationGroup,
+    PageSize,
     as_model,
     as_uuid,
     get,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 #: A claim's external id, as it appears in the path.
 ClaimId = Annotated[str, MinLen(1), MaxLen(255), Field(description="the claim's external_id")]
 #: A page size with a default (never ``None``): 1 to MAX_PAGE_SIZE, larger is refused.
-Limit = Annotated[int, Ge(1), Le(MAX_PAGE_SIZE)]
 Text50 = Annotated[str | None, MaxLen(50)]
 Text255 = Annotated[str | None, MaxLen(255)]
 #: A consensus rule's name: ``str`` for callers (as it always was), the rules' names in the
@@ -85,7 +85,7 @@ class VerificationOperations(
         source: Text255 = None,
         since: IsoDatetime | None = None,
         until: IsoDatetime | None = None,
-        limit: Limit = 50,
+        limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> Page[ClaimOut]:
         """Claims, newest first, optionally of one type or source and within a time range."""
@@ -141,7 +141,7 @@ class VerificationOperations(
     @get("/verifications", summary="Recent verifications")
     async def get_recent_verifications(
         svc: VerificationService,
-        limit: Limit = 100,
+        limit: PageSize = 100,
         *,
         framework: Text50 = None,
         cursor: Cursor = None,
@@ -173,7 +173,7 @@ class VerificationOperations(
         summary="Pending requests, highest priority then oldest first",
     )
     async def get_pending_requests(
-        svc: VerificationService, limit: Limit = 10
+        svc: VerificationService, limit: PageSize = 10
     ) -> list[VerificationRequestOut]:
         """The requests still pending, highest priority first, then oldest first."""
         return await svc.get_pending_requests(limit)
@@ -210,7 +210,7 @@ class TrainingOperations(
         framework: Text50 = None,
         used_in_training: bool | None = None,
         batch_id: Text255 = None,
-        limit: Limit = 50,
+        limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> Page[TrainingDataOut]:
         """Training data, oldest first, optionally of one framework, use or batch."""
@@ -253,7 +253,7 @@ class TrainingOperations(
         model_name: Text255 = None,
         framework: Text50 = None,
         is_active: bool | None = None,
-        limit: Limit = 50,
+        limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> Page[CheckpointOut]:
         """Checkpoints, newest first, optionally of one model or framework, or only active."""

@@ -213,3 +213,22 @@ def bar(fraction: float) -> Markup:
         '<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true">'
         f'<rect class="fill" width="{pct:.1f}" height="8"/></svg>'
     )
+
+
+def whisker(value: float, low: float, high: float, lo: float, hi: float, label: str) -> Markup:
+    """A table-sized dot-and-whisker: ``value`` with its interval ``low``..``high`` on a
+    ``lo``..``hi`` axis that a whole column shares (the interval chart's marks, one row)."""
+    width, pad = 120, 5
+
+    def x(v: float) -> float:
+        span = hi - lo if hi > lo else 1.0
+        return round(pad + (width - 2 * pad) * (min(max(v, lo), hi) - lo) / span, 1)
+
+    return Markup(
+        f'<svg class="chart whisker-cell" viewBox="0 0 {width} 14" role="img" '
+        f'aria-label="{escape(label)}">'
+        f'<line class="axis-line" x1="{pad}" x2="{width - pad}" y1="7" y2="7"/>'
+        f'<line class="whisker" x1="{x(low)}" x2="{x(high)}" y1="7" y2="7"/>'
+        f'<circle class="point" cx="{x(value)}" cy="7" r="3.5"><title>{escape(label)}</title>'
+        "</circle></svg>"
+    )

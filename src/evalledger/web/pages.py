@@ -102,13 +102,14 @@ def refresh_seconds(request: Request) -> int | None:
     return max(REFRESH_MIN, min(REFRESH_MAX, int(raw)))
 
 
-def url_with(request: Request, **changes: str | None) -> str:
-    """This page's URL with some query parameters changed (``None`` removes one; ``from_``
-    names ``from``, a Python keyword)."""
+def url_with(request: Request, **changes: str | list[str] | None) -> str:
+    """This page's URL with some query parameters changed (``None`` removes one, a list
+    repeats one; ``from_`` names ``from``, a Python keyword)."""
     changes = {k.removesuffix("_"): v for k, v in changes.items()}
     current = [*request.query_params.multi_items(), *_page_params(request).items()]
     pairs = [(k, v) for k, v in current if k not in changes]
-    pairs += [(k, v) for k, v in changes.items() if v is not None]
+    for name, value in changes.items():
+        pairs += [(name, v) for v in ([value] if isinstance(value, str) else value or [])]
     query = urlencode(pairs)
     return request.url.path + (f"?{query}" if query else "")
 

@@ -25,7 +25,7 @@ from evalledger.errors import Unauthenticated
 from evalledger.ops import backup
 from evalledger.ops.health import add_project_warnings, collect
 from evalledger.sdk.ledger import Ledger
-from evalledger.web import csrf, detail_pages, queries, ranges, results_pages
+from evalledger.web import csrf, detail_pages, queries, ranges, results_pages, runs_pages
 from evalledger.web.charts import Point, line_chart, shared_scale
 from evalledger.web.pages import (
     COOKIE,
@@ -401,4 +401,5 @@ def _uuid(value: str) -> uuid.UUID:
 
 
 router.include_router(results_pages.router)
+router.include_router(runs_pages.router)
 router.include_router(detail_pages.router)
