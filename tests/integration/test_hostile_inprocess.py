@@ -216,7 +216,7 @@ INSPECT_LOG = (
 
 #: The public coroutine methods that only read (or manage the ledger object itself).
 READS = {
-    "agent_lineage", "analyze_power_network", "best_agent", "close", "event_stats",
+    "agent_lineage", "analyze_power_network", "best_agent", "close", "compare_runs", "event_stats",
     "evolution_agent_metrics", "execution_stats", "framework_metric_summary",
     "framework_metrics", "generation_stats", "get_active_checkpoint", "get_agent_metrics",
     "get_all_agent_metrics", "get_analytics_summary", "get_assessment", "get_by_claim_id",
@@ -229,7 +229,7 @@ READS = {
     "list_claims", "list_consensus_nodes", "list_events", "list_evolution_agents",
     "list_executions", "list_power_events", "list_power_nodes", "list_power_relations",
     "list_proposals", "list_results", "list_service_health", "list_students",
-    "list_training_data", "power_node_metrics", "stale_instances", "stats",
+    "list_training_data", "power_node_metrics", "run_leaderboard", "stale_instances", "stats",
     "summarize_results",
 }  # fmt: skip
 

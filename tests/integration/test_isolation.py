@@ -49,9 +49,15 @@ PATH_SOURCES: dict[str, tuple[str, str]] = {
     "claim_id": ("claims", "external_id"),
     "request_id": ("verification_requests", "request_id"),
     "checkpoint_id": ("model_checkpoints", "id"),
+    "run_id": ("eval_runs", "id"),
+    "base": ("eval_runs", "id"),
+    "candidate": ("eval_runs", "id"),
 }
 #: Required query parameters of GET routes, filled with B's values.
-QUERY_SOURCES: dict[str, tuple[str, str]] = {"model_name": ("model_checkpoints", "model_name")}
+QUERY_SOURCES: dict[str, tuple[str, str]] = {
+    "model_name": ("model_checkpoints", "model_name"),
+    "task": ("eval_runs", "task"),
+}
 PUBLIC = {"/health"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 PLACEHOLDER = {"integer": "1", "string": str(uuid.UUID(int=1))}
@@ -110,6 +116,14 @@ async def world(seeded: Ledger) -> AsyncIterator[World]:
     b = seeded.in_project(project_b)
     await b.create_or_update_agent_metrics("b-only-agent")
     await generate(b, "small", seed=7)
+    await b.record_run(
+        {
+            "external_id": "b-only-run",
+            "task": "b-only-task",
+            "model": "b-only-model",
+            "samples": [{"sample_id": "b-only-sample", "scores": {"match": {"value": 1.0}}}],
+        }
+    )
     spec = create_app(seeded.settings, ledger=seeded).openapi()
     w = World(seeded, spec, project_b)
     default = seeded.actor.project_id

@@ -26,6 +26,7 @@ from evalledger.evolution.schemas import AgentOut
 from evalledger.framework.schemas import ExecutionOut
 from evalledger.pagination import Page
 from evalledger.power.schemas import NetworkAnalysis, TransferOut
+from evalledger.runs.compare_schemas import RunComparison, RunLeaderboard
 from evalledger.sdk.client import SyncRecorder
 from evalledger.verification.schemas import ClaimOut, ConsensusOut
 from evalledger.verification.training_schemas import CheckpointOut, TrainingBatch
@@ -38,6 +39,10 @@ async def in_process() -> None:
         )
         metrics: AgentMetricsOut = await ledger.get_agent_metrics("guardian")
         board: Leaderboard = await ledger.leaderboard("elo")
+        gated: RunComparison = await ledger.compare_runs(
+            uuid.uuid4(), uuid.uuid4(), min_effect=0.01
+        )
+        print(gated.gate.regressed)
         async with ledger.recorder(batch_size=10) as rec:
             result_id: uuid.UUID = await rec.record("guardian", passed=True, score=90)
         started: ExecutionOut = await ledger.start_execution({"framework": "kite"})
@@ -115,6 +120,9 @@ def blocking() -> None:
         closed: ProposalOut = client.close_proposal(str(uuid.uuid4()))
         print(got.winners, closed.status)
         print(metrics.xp, recorded.updated_custody_metrics, board.entries, result_id, count)
+        compared: RunComparison = client.compare_runs(uuid.uuid4(), uuid.uuid4(), scorer=["match"])
+        ranked: RunLeaderboard = client.run_leaderboard("arith", scorer="match", ratings=True)
+        print(compared.gate.passed, compared.comparison.scorers, ranked.leaderboard.rows)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,13 @@ Light at import (typer only): the ledger and the schemas load when a command run
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from evalledger.cli.common import EXIT_ERROR, fail, run, with_ledger
+from evalledger.cli.common import EXIT_ERROR, EXIT_USAGE, fail, run, with_ledger
 from evalledger.cli.listing import id_column, print_json, print_page, print_table
 from evalledger.cli.options import CursorOpt, JsonOpt, ProjectOpt, limit_option
 
@@ -244,3 +244,98 @@ def export(
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="runs")
+
+
+def _usage_errors_exit_2(call: Callable[[Any], Awaitable[Any]], project: str | None) -> Any:
+    """Run ``call`` on a ledger; a ValidationFailed exits 2 (bad usage), because exit 1 is
+    the regression gate's answer and a CI job must tell a typo from a regression."""
+
+    async def go(ledger: Any) -> Any:
+        from evalledger.errors import ValidationFailed
+
+        try:
+            return await call(ledger)
+        except ValidationFailed as exc:
+            fail(exc.message, EXIT_USAGE)
+
+    return run(lambda: with_ledger(go, project=project))
+
+
+@app.command("compare")
+def compare(
+    base: str = typer.Argument(..., metavar="BASE", help="the run to compare against"),
+    candidate: str = typer.Argument(..., metavar="CANDIDATE", help="the new run"),
+    scorer: list[str] | None = typer.Option(None, "--scorer", help="repeatable; default all"),
+    fail_on_regression: bool = typer.Option(
+        False, "--fail-on-regression", help="exit 1 when the gate fails (the CI gate)"
+    ),
+    min_effect: float = typer.Option(0.0, "--min-effect", help="smallest drop that counts"),
+    alpha: float = typer.Option(0.05, "--alpha", help="significance level (Holm-corrected)"),
+    allow_dataset_change: bool = typer.Option(
+        False, "--allow-dataset-change", help="gate even when the dataset hashes differ"
+    ),
+    rounds: int = typer.Option(1000, "--rounds", help="bootstrap rounds"),
+    seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """CANDIDATE against BASE sample by sample: per scorer the paired means, the difference
+    with a 95% interval, the p-value, the improved/regressed/unchanged/missing counts and the
+    regressed samples. With --fail-on-regression: exit 1 when a scorer regressed
+    significantly (Holm across the scorers) or the dataset changed, 0 otherwise; 2 for bad
+    usage (an unknown scorer, a bad run id), 3 for an unknown run."""
+    result = _usage_errors_exit_2(
+        lambda ledger: ledger.compare_runs(
+            base,
+            candidate,
+            scorer=scorer or None,
+            alpha=alpha,
+            min_effect=min_effect,
+            allow_dataset_change=allow_dataset_change,
+            rounds=rounds,
+            seed=seed,
+        ),
+        project,
+    )
+    if as_json:
+        print_json(result)
+    else:
+        from evalledger.runs.compare_render import print_comparison
+
+        print_comparison(result)
+    if fail_on_regression and not result.gate.passed:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command("leaderboard")
+def leaderboard(
+    task: str = typer.Option(..., "--task", help="the task the models ran"),
+    scorer: str | None = typer.Option(None, "--scorer", help="needed when runs use several"),
+    model: list[str] | None = typer.Option(None, "--model", help="repeatable; default all"),
+    alpha: float = typer.Option(0.05, "--alpha", help="significance level (Holm-corrected)"),
+    ratings: bool = typer.Option(False, "--ratings", help="add Bradley-Terry ratings"),
+    rounds: int = typer.Option(1000, "--rounds", help="bootstrap rounds"),
+    seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The newest run of each model on TASK, ranked with 95% intervals; a model is called
+    better than another only where the paired test (Holm-corrected) says so."""
+    result = _usage_errors_exit_2(
+        lambda ledger: ledger.run_leaderboard(
+            task,
+            scorer=scorer,
+            model=model or None,
+            alpha=alpha,
+            rounds=rounds,
+            seed=seed,
+            ratings=ratings,
+        ),
+        project,
+    )
+    if as_json:
+        print_json(result)
+        return
+    from evalledger.runs.compare_render import print_leaderboard
+
+    print_leaderboard(result)

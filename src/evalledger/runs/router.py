@@ -11,6 +11,7 @@ from fastapi import Query, Request
 from evalledger.operations.deps import Writer
 from evalledger.operations.routes import router_for
 from evalledger.runs.bundle import safe_name, unpack_bundle
+from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.operations import RunsOperations
 from evalledger.runs.schemas import RunRecorded
 
@@ -58,3 +59,7 @@ async def import_run(
         return await ledger.import_run(
             target, tags=tag or (), agent=agent, agent_version=agent_version
         )
+
+
+# The comparison routes go first: the static /leaderboard must win over /{run_id}.
+router.routes[:0] = router_for(RunComparisonOperations).routes

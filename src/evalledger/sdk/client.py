@@ -35,6 +35,7 @@ from evalledger.framework.operations import FrameworkOperations
 from evalledger.operations.spec import BlockingBinder, Operation
 from evalledger.power.operations import PowerOperations
 from evalledger.runs.client import RunsClient
+from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.operations import RunsOperations
 from evalledger.verification.operations import TrainingOperations, VerificationOperations
 
@@ -55,6 +56,7 @@ class Client(
     AuditOperations,
     FrameworkOperations,
     RunsOperations,
+    RunComparisonOperations,
     RunsClient,
     EvolutionOperations,
     CompetitionsOperations,
@@ -138,6 +140,7 @@ class SyncClient(
     AuditOperations,
     FrameworkOperations,
     RunsOperations,
+    RunComparisonOperations,
     EvolutionOperations,
     CompetitionsOperations,
     ConsensusOperations,

@@ -27,6 +27,7 @@ from evalledger.db.engine import Database
 from evalledger.evolution.operations import EvolutionOperations
 from evalledger.framework.operations import FrameworkOperations
 from evalledger.power.operations import PowerOperations
+from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.facade import RunsFacade
 from evalledger.runs.operations import RunsOperations
 from evalledger.tenancy import service as tenancy
@@ -67,6 +68,7 @@ class Ledger(
     AuditOperations,
     FrameworkOperations,
     RunsOperations,
+    RunComparisonOperations,
     RunsFacade,
     EvolutionOperations,
     CompetitionsOperations,

@@ -1,0 +1,137 @@
+"""Comparing recorded runs: load their scored samples and hand them to the pure statistics.
+
+The figures come from :mod:`evalledger.stats` (docs/statistics.md); this service only reads
+the two runs (a 404 names the unknown one), turns the statistics' ``ValueError`` into a
+:class:`~evalledger.errors.ValidationFailed` naming the parameter, and returns the
+comparison with the gate's verdict in one answer, so a CI job needs one call.
+
+Comparing a run with itself is allowed: it is the sanity check "identical runs give
+difference 0 and p = 1", and a pipeline whose newest run on ``main`` is the candidate itself
+gets the true answer (no regression) rather than an error.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from evalledger.errors import NotFoundError, ValidationFailed
+from evalledger.runs import compare_repository as repo
+from evalledger.runs.compare_schemas import RatingOut, RunComparison, RunLeaderboard, RunRef
+from evalledger.runs.repository import get_run
+from evalledger.stats.align import RunSamples
+from evalledger.stats.compare import compare
+from evalledger.stats.gate import gate
+from evalledger.stats.ranking import bradley_terry, rank_models
+from evalledger.uow import UnitOfWork
+
+#: Most models one leaderboard ranks (every pair is bootstrapped: the cost grows as n^2).
+MAX_MODELS = 30
+
+
+def _ref(row: Any) -> RunRef:
+    return RunRef.model_validate({name: row[name] for name in RunRef.model_fields})
+
+
+def _bounded(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+class RunComparisonService:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    async def _run(self, run_id: uuid.UUID, field: str) -> tuple[Any, RunSamples]:
+        row = await get_run(self.uow, run_id)
+        if row is None:
+            raise NotFoundError(f"{field}: no run {run_id} in this project", field=field)
+        values = await repo.scored_values(self.uow, run_id)
+        return row, RunSamples(values, row["dataset_hash"])
+
+    async def compare_runs(
+        self,
+        base_id: uuid.UUID,
+        candidate_id: uuid.UUID,
+        *,
+        scorers: Sequence[str] | None,
+        alpha: float,
+        min_effect: float,
+        allow_dataset_change: bool,
+        rounds: int,
+        seed: int,
+    ) -> RunComparison:
+        base_row, base = await self._run(base_id, "base")
+        candidate_row, candidate = await self._run(candidate_id, "candidate")
+        try:
+            comparison = compare(base, candidate, scorers=scorers or None, rounds=rounds, seed=seed)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="scorer") from exc
+        verdict = gate(
+            comparison,
+            alpha=alpha,
+            min_effect=min_effect,
+            allow_dataset_change=allow_dataset_change,
+        )
+        return RunComparison(
+            base=_ref(base_row),
+            candidate=_ref(candidate_row),
+            comparison=comparison,
+            gate=verdict,
+        )
+
+    async def run_leaderboard(
+        self,
+        task: str,
+        *,
+        scorer: str | None,
+        models: Sequence[str] | None,
+        alpha: float,
+        rounds: int,
+        seed: int,
+        ratings: bool,
+    ) -> RunLeaderboard:
+        rows = await repo.latest_runs_per_model(self.uow, task, models)
+        if not rows:
+            raise NotFoundError(f"task: no run of task {task!r} with a model", field="task")
+        if len(rows) > MAX_MODELS:
+            raise ValidationFailed(
+                f"model: {len(rows)} models ran {task!r}; name at most {MAX_MODELS} with model",
+                field="model",
+            )
+        by_model = {
+            row["model"]: RunSamples(
+                await repo.scored_values(self.uow, row["id"]), row["dataset_hash"]
+            )
+            for row in rows
+        }
+        known = sorted({s.scorer for run in by_model.values() for s in run.scores})
+        if scorer is None:
+            if len(known) != 1:
+                raise ValidationFailed(
+                    f"scorer: the runs of {task!r} use {known}; name the scorer to rank by",
+                    field="scorer",
+                )
+            scorer = known[0]
+        elif scorer not in known:
+            raise ValidationFailed(
+                f"scorer: no run of {task!r} has values for {scorer!r}; known: {known}",
+                field="scorer",
+            )
+        board = rank_models(by_model, scorer, alpha=alpha, rounds=rounds, seed=seed)
+        fitted = bradley_terry(by_model, scorer, seed=seed) if ratings and len(by_model) > 1 else {}
+        return RunLeaderboard(
+            task=task,
+            runs=[_ref(row) for row in rows],
+            leaderboard=board,
+            ratings=[
+                RatingOut(
+                    model=model,
+                    rating=interval.rating,
+                    low=_bounded(interval.lower),
+                    high=_bounded(interval.upper),
+                )
+                for model, interval in sorted(fitted.items(), key=lambda kv: -kv[1].rating)
+            ],
+        )
