@@ -216,7 +216,7 @@ INSPECT_LOG = (
 
 #: The public coroutine methods that only read (or manage the ledger object itself).
 READS = {
-    "agent_lineage", "analyze_power_network", "best_agent", "close", "event_stats",
+    "agent_lineage", "analyze_power_network", "best_agent", "close", "event_stats", "export_results",
     "evolution_agent_metrics", "execution_stats", "framework_metric_summary",
     "framework_metrics", "generation_stats", "get_active_checkpoint", "get_agent_metrics",
     "get_all_agent_metrics", "get_analytics_summary", "get_assessment", "get_by_claim_id",
