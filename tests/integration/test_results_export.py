@@ -37,7 +37,7 @@ async def _record(ledger: Ledger, count: int = 12) -> None:
                 "passed": i % 2 == 0,
                 "score": float(i % 5) * 10,  # ties, so the score order leans on its keyset
                 "tags": ["nightly"] if i % 3 == 0 else [],
-                "metadata": {"ds": "a" if i < 8 else "b", "note": "line\nbreak, \"quoted\""},
+                "metadata": {"ds": "a" if i < 8 else "b", "note": 'line\nbreak, "quoted"'},
             },
         )
 

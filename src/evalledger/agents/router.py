@@ -29,8 +29,7 @@ AgentType = Annotated[str, Path(min_length=1, max_length=50, pattern=AGENT_TYPE_
 router = APIRouter()
 
 
-# Hook: a streamed body, page by page (before the declared routes, so that ``export`` is
-# never taken for anything else). Its filters are list_results's own query parameters.
+# Hook: a streamed body, page by page. Its filters are list_results's own query parameters.
 async def export_results(
     ledger: Reader, format: ExportFormat = "jsonl", **filters: Any
 ) -> StreamingResponse:
@@ -71,6 +70,9 @@ def _export_signature() -> inspect.Signature:
     return inspect.Signature([*head, *shared])
 
 
+router.include_router(router_for(AgentOperations))
+router.include_router(router_for(ResultsOperations))
+
 export_results.__signature__ = _export_signature()  # type: ignore[attr-defined]
 router.add_api_route(
     "/api/v1/results/export",
@@ -79,8 +81,9 @@ router.add_api_route(
     response_model=None,
     summary="Download every result matching the filters (JSONL or CSV), streamed",
     description=(
-        "The filters, `sort` and `order` of `GET /api/v1/results`; every page of it in one "
-        "body, written as it is read (JSON Lines, or CSV with a header)."
+        "Every result matching the filters of `GET /api/v1/results` (with its `sort` and "
+        "`order`): all its pages in one body, streamed as they are read. JSON Lines, or CSV "
+        "with a header."
     ),
     tags=["results"],
     operation_id="export_results",
@@ -91,8 +94,6 @@ router.add_api_route(
         }
     },
 )
-router.include_router(router_for(AgentOperations))
-router.include_router(router_for(ResultsOperations))
 
 
 # Hook: the Ledger method group-commits concurrent results.
