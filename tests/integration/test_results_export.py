@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ FILTERS: list[dict[str, Any]] = [
     {"agent": "guardian", "passed": True},
     {"tag": ["nightly"], "sort": "score", "order": "asc"},
     {"metadata": "ds=a", "min_score": 20},
+    {"since": datetime(2000, 1, 1, tzinfo=UTC), "until": "2999-01-01T00:00:00Z", "tag": "nightly"},
 ]
 
 
