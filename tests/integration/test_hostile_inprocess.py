@@ -224,7 +224,7 @@ READS = {
     "get_custody_metrics", "get_event", "get_evolution_agent", "get_execution",
     "get_framework_configuration", "get_pending_requests", "get_proposal",
     "get_recent_verifications", "get_run", "get_student", "list_runs", "list_samples",
-    "latest_framework_state", "latest_snapshot",
+    "export_results", "latest_framework_state", "latest_snapshot",
     "leaderboard", "list_agents", "list_assessments", "list_audit_log", "list_checkpoints",
     "list_claims", "list_consensus_nodes", "list_events", "list_evolution_agents",
     "list_executions", "list_power_events", "list_power_nodes", "list_power_relations",

@@ -4,10 +4,12 @@ everything else is declared in :mod:`evalledger.agents.operations`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Unpack
 from urllib.parse import quote
 
 from evalledger.agents.recorder import Recorder
+from evalledger.agents.results_schemas import ExportedResults
 from evalledger.agents.schemas import (
     BatchIn,
     BatchRecorded,
@@ -17,6 +19,9 @@ from evalledger.agents.schemas import (
 )
 from evalledger.operations import as_model
 from evalledger.operations.http import HttpBase
+
+if TYPE_CHECKING:
+    from evalledger.agents.results_export import ResultFilters
 
 
 class AgentsClient(HttpBase):
@@ -49,5 +54,30 @@ class AgentsClient(HttpBase):
         )
         return BatchRecorded.model_validate(out)
 
+    # Hook: a streamed download into a local file.
+    async def export_results(
+        self, output: str | Path, *, format: str = "jsonl", **filters: Unpack[ResultFilters]
+    ) -> ExportedResults:
+        """Download every result matching the filters into ``output`` (JSONL or CSV)."""
+        from evalledger.agents.results_rows import check_format, count_rows
+
+        fmt = check_format(format)
+        params: dict[str, Any] = {"format": fmt}
+        params.update({k: _wire(v) for k, v in filters.items() if v is not None})
+        target = Path(output)
+        await self._download("/api/v1/results/export", target, params=params)
+        return ExportedResults(count=await count_rows(target, fmt), path=str(target))
+
     def recorder(self, batch_size: int = 1000) -> Recorder:
         return Recorder(self.record_custody_tests, batch_size)
+
+
+def _wire(value: Any) -> Any:
+    """A filter value as a query parameter (lists repeat; times as ISO 8601)."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

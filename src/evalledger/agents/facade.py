@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Unpack
 
 from evalledger.agents.batch import record_batch
 from evalledger.agents.grouping import GroupRegistry
 from evalledger.agents.recorder import Recorder
+from evalledger.agents.results_export import ExportPlan, ResultFilters, export_chunks
+from evalledger.agents.results_schemas import ExportedResults
 from evalledger.agents.schemas import (
     BatchIn,
     BatchRecorded,
@@ -18,6 +21,7 @@ from evalledger.agents.schemas import (
 )
 from evalledger.agents.service import AgentMetricsService
 from evalledger.db.engine import PerDatabase
+from evalledger.files import new_file
 from evalledger.operations import as_model
 from evalledger.operations.ledger_base import LedgerBase
 from evalledger.runtime import gc_paused
@@ -63,6 +67,22 @@ class AgentsFacade(LedgerBase):
             body = BatchIn.model_validate({"results": list(results)})
         async with self._write() as uow:
             return await record_batch(uow, body.results)
+
+    # Hook: streams every matching result into a file, page by page (memory stays flat).
+    async def export_results(
+        self, output: str | Path, *, format: str = "jsonl", **filters: Unpack[ResultFilters]
+    ) -> ExportedResults:
+        """Write every result ``list_results`` would return for these filters (all its pages)
+        to ``output`` as JSONL (one result per line) or CSV; the file appears whole, or not
+        at all (it is written beside and renamed at the end)."""
+        plan = ExportPlan(format, filters)
+        target = Path(output)
+        count = 0
+        with new_file(target, overwrite=True) as fh:
+            async for n, chunk in export_chunks(self._read, plan):
+                fh.write(chunk)
+                count += n
+        return ExportedResults(count=count, path=str(target))
 
     # Local only: a setup tool of `evalledger init --seed`, not an operation of the API.
     async def seed_default_agents(self) -> list[str]:

@@ -1,18 +1,18 @@
-"""``evalledger results list|compare``: find results and compare an agent's versions.
+"""``evalledger results list|export|compare``: find results and compare an agent's versions.
 
 Light at import (typer only): the ledger and the schemas load when a command runs.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import typer
 
+from evalledger.agents.results_rows import csv_rows
 from evalledger.cli.common import EXIT_USAGE, fail, run, with_ledger
 from evalledger.cli.listing import id_column, print_json, print_next_cursor, print_table
 from evalledger.cli.options import (
@@ -25,27 +25,6 @@ from evalledger.cli.options import (
 )
 
 app = typer.Typer(help="Find, filter and compare recorded results.", no_args_is_help=True)
-
-#: The columns of ``--csv``, in order (lists and objects as JSON text).
-CSV_COLUMNS = (
-    "id",
-    "created_at",
-    "ai_type",
-    "test_id",
-    "test_category",
-    "test_difficulty",
-    "test_type",
-    "passed",
-    "score",
-    "xp_awarded",
-    "duration",
-    "agent_version",
-    "tags",
-    "metadata",
-    "metrics",
-    "input_tokens",
-    "output_tokens",
-)
 
 
 def _when(name: str, *, until: bool) -> Any:
@@ -64,26 +43,55 @@ def _when(name: str, *, until: bool) -> Any:
     return typer.Option(None, name, metavar="WHEN", parser=parse, help=f"{edge}; {WHEN_HELP}")
 
 
+#: The filter options, shared by ``list`` and ``export`` (the same filters select the same
+#: results in both).
+AgentOpt = typer.Option(None, "--agent", help="only this agent's results")
+PassedOpt = typer.Option(
+    None, "--passed/--failed", help="only passed (or only failed) results", show_default=False
+)
+MinScoreOpt = typer.Option(None, "--min-score", min=0, max=100)
+MaxScoreOpt = typer.Option(None, "--max-score", min=0, max=100)
+TagOpt = typer.Option(None, "--tag", help="repeatable: all must match")
+CategoryOpt = typer.Option(None, "--category")
+TestTypeOpt = typer.Option(None, "--test-type")
+DifficultyOpt = typer.Option(None, "--difficulty")
+AgentVersionOpt = typer.Option(None, "--agent-version")
+MetadataOpt = typer.Option(
+    None, "--metadata", metavar="KEY=VALUE", help="repeatable: metadata key equals value"
+)
+SortOpt = typer.Option("time", "--sort", help="time or score")
+AscOpt = typer.Option(False, "--asc", help="oldest (or lowest) first")
+
+
+def _filters(**given: Any) -> dict[str, Any]:
+    """The options as the keyword arguments of ``list_results``/``export_results``, checked."""
+    if given["sort"] not in ("time", "score"):
+        fail(f"--sort: expected time or score, not {given['sort']!r}")
+    low, high = given["min_score"], given["max_score"]
+    if low is not None and high is not None and low > high:
+        fail("--min-score is greater than --max-score")
+    given["order"] = "asc" if given.pop("ascending") else "desc"
+    given["tag"] = given["tag"] or None
+    given["metadata"] = given["metadata"] or None
+    return given
+
+
 @app.command("list")
 def list_results(
-    agent: str | None = typer.Option(None, "--agent", help="only this agent's results"),
-    passed: bool | None = typer.Option(
-        None, "--passed/--failed", help="only passed (or only failed) results", show_default=False
-    ),
-    min_score: float | None = typer.Option(None, "--min-score", min=0, max=100),
-    max_score: float | None = typer.Option(None, "--max-score", min=0, max=100),
+    agent: str | None = AgentOpt,
+    passed: bool | None = PassedOpt,
+    min_score: float | None = MinScoreOpt,
+    max_score: float | None = MaxScoreOpt,
     since: datetime | None = _when("--since", until=False),
     until: datetime | None = _when("--until", until=True),
-    tag: list[str] | None = typer.Option(None, "--tag", help="repeatable: all must match"),
-    category: str | None = typer.Option(None, "--category"),
-    test_type: str | None = typer.Option(None, "--test-type"),
-    difficulty: str | None = typer.Option(None, "--difficulty"),
-    agent_version: str | None = typer.Option(None, "--agent-version"),
-    metadata: list[str] | None = typer.Option(
-        None, "--metadata", metavar="KEY=VALUE", help="repeatable: metadata key equals value"
-    ),
-    sort: str = typer.Option("time", "--sort", help="time or score"),
-    ascending: bool = typer.Option(False, "--asc", help="oldest (or lowest) first"),
+    tag: list[str] | None = TagOpt,
+    category: str | None = CategoryOpt,
+    test_type: str | None = TestTypeOpt,
+    difficulty: str | None = DifficultyOpt,
+    agent_version: str | None = AgentVersionOpt,
+    metadata: list[str] | None = MetadataOpt,
+    sort: str = SortOpt,
+    ascending: bool = AscOpt,
     limit: int = limit_option(),
     cursor: str | None = CursorOpt,
     project: str | None = ProjectOpt,
@@ -93,30 +101,25 @@ def list_results(
     """Results, newest first, filtered; `more: --cursor X` when there is a next page."""
     if as_json and as_csv:
         fail("--json and --csv: choose one")
-    if sort not in ("time", "score"):
-        fail(f"--sort: expected time or score, not {sort!r}")
-    if min_score is not None and max_score is not None and min_score > max_score:
-        fail("--min-score is greater than --max-score")
+    filters = _filters(
+        agent=agent,
+        test_type=test_type,
+        category=category,
+        difficulty=difficulty,
+        passed=passed,
+        min_score=min_score,
+        max_score=max_score,
+        since=since,
+        until=until,
+        tag=tag,
+        agent_version=agent_version,
+        metadata=metadata,
+        sort=sort,
+        ascending=ascending,
+    )
     page = run(
         lambda: with_ledger(
-            lambda ledger: ledger.list_results(
-                agent=agent,
-                test_type=test_type,
-                category=category,
-                difficulty=difficulty,
-                passed=passed,
-                min_score=min_score,
-                max_score=max_score,
-                since=since,
-                until=until,
-                tag=tag or None,
-                agent_version=agent_version,
-                metadata=metadata or None,
-                sort=sort,
-                order="asc" if ascending else "desc",
-                limit=limit,
-                cursor=cursor,
-            ),
+            lambda ledger: ledger.list_results(**filters, limit=limit, cursor=cursor),
             project=project,
         )
     )
@@ -150,22 +153,61 @@ def _print_results(items: list[Any]) -> None:
     print_table(table)
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else value
-
-
 def _print_csv(items: list[Any]) -> None:
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
-    for r in items:
-        out.writerow([_csv_value(getattr(r, c)) for c in CSV_COLUMNS])
+    sys.stdout.write(csv_rows(items, header=True))
     sys.stdout.flush()
+
+
+@app.command("export")
+def export_results(
+    output: Path = typer.Option(..., "--output", "-o", help="the file to write (replaced)"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
+    agent: str | None = AgentOpt,
+    passed: bool | None = PassedOpt,
+    min_score: float | None = MinScoreOpt,
+    max_score: float | None = MaxScoreOpt,
+    since: datetime | None = _when("--since", until=False),
+    until: datetime | None = _when("--until", until=True),
+    tag: list[str] | None = TagOpt,
+    category: str | None = CategoryOpt,
+    test_type: str | None = TestTypeOpt,
+    difficulty: str | None = DifficultyOpt,
+    agent_version: str | None = AgentVersionOpt,
+    metadata: list[str] | None = MetadataOpt,
+    sort: str = SortOpt,
+    ascending: bool = AscOpt,
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every result matching the filters into a file (JSONL or CSV), streamed page by page."""
+    if fmt not in ("jsonl", "csv"):
+        fail(f"--format: expected jsonl or csv, not {fmt!r}")
+    filters = _filters(
+        agent=agent,
+        test_type=test_type,
+        category=category,
+        difficulty=difficulty,
+        passed=passed,
+        min_score=min_score,
+        max_score=max_score,
+        since=since,
+        until=until,
+        tag=tag,
+        agent_version=agent_version,
+        metadata=metadata,
+        sort=sort,
+        ascending=ascending,
+    )
+    done = run(
+        lambda: with_ledger(
+            lambda ledger: ledger.export_results(output, format=fmt, **filters),
+            project=project,
+        )
+    )
+    if as_json:
+        print_json(done)
+    else:
+        typer.echo(f"exported {done.count} results to {done.path}")
 
 
 @app.command("compare")

@@ -153,3 +153,10 @@ def check_group_by(group_by: str) -> str:
     if len(group_by) > 80 or not re.fullmatch(GROUP_BY_PATTERN, group_by):
         raise ValidationFailed(f"group_by: expected {GROUP_BY_HELP}", field="group_by")
     return group_by
+
+
+class ExportedResults(BaseModel):
+    """What ``export_results`` wrote: how many results, into which file."""
+
+    count: int
+    path: str

@@ -1,13 +1,18 @@
-"""REST of the agents domain: the routes of its declared operations, plus the two hooks'
-routes (the single result and the batch), written by hand because their Ledger methods are."""
+"""REST of the agents domain: the routes of its declared operations, plus the hooks' routes
+(the single result, the batch, the streamed results export), written by hand because their
+Ledger methods are."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
 
 from evalledger.agents.operations import AgentOperations, ResultsOperations
+from evalledger.agents.results_export import ExportPlan, ResultFilters, export_chunks
+from evalledger.agents.results_rows import MEDIA_TYPES, ExportFormat
 from evalledger.agents.schemas import (
     AGENT_TYPE_PATTERN,
     BatchIn,
@@ -15,14 +20,80 @@ from evalledger.agents.schemas import (
     CustodyTestIn,
     CustodyTestRecorded,
 )
-from evalledger.operations.deps import Writer
-from evalledger.operations.routes import router_for
+from evalledger.operations.deps import Reader, Writer
+from evalledger.operations.routes import fastapi_annotation, router_for
+from evalledger.operations.spec import operations_of
 
 AgentType = Annotated[str, Path(min_length=1, max_length=50, pattern=AGENT_TYPE_PATTERN)]
 
 router = APIRouter()
+
+
+# Hook: a streamed body, page by page. Its filters are list_results's own query parameters.
+async def export_results(
+    ledger: Reader, format: ExportFormat = "jsonl", **filters: Any
+) -> StreamingResponse:
+    plan = ExportPlan(format, ResultFilters(**filters))  # type: ignore[typeddict-item]
+    # ledger._read: each page is its own short read, as in-process (results_export).
+    chunks = (chunk async for _, chunk in export_chunks(ledger._read, plan))
+    extension = "jsonl" if plan.format == "jsonl" else "csv"
+    return StreamingResponse(
+        chunks,
+        media_type=MEDIA_TYPES[plan.format],
+        headers={"Content-Disposition": f'attachment; filename="results.{extension}"'},
+    )
+
+
+def _export_signature() -> inspect.Signature:
+    """``ledger``, ``format`` and list_results's query parameters but the page's own."""
+    listing = next(op for op in operations_of(ResultsOperations) if op.name == "list_results")
+    shared = [
+        inspect.Parameter(
+            p.wire,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=fastapi_annotation(p),
+            default=p.default,
+        )
+        for p in listing.signature.parameters
+        if p.name not in ("limit", "cursor")
+    ]
+    own = inspect.signature(export_results).parameters
+    head = [
+        own["ledger"].replace(kind=inspect.Parameter.KEYWORD_ONLY),
+        inspect.Parameter(
+            "format",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[ExportFormat, Query(description="jsonl or csv")],
+            default="jsonl",
+        ),
+    ]
+    return inspect.Signature([*head, *shared])
+
+
 router.include_router(router_for(AgentOperations))
 router.include_router(router_for(ResultsOperations))
+
+export_results.__signature__ = _export_signature()  # type: ignore[attr-defined]
+router.add_api_route(
+    "/api/v1/results/export",
+    export_results,
+    methods=["GET"],
+    response_model=None,
+    summary="Download every result matching the filters (JSONL or CSV), streamed",
+    description=(
+        "Every result matching the filters of `GET /api/v1/results` (with its `sort` and "
+        "`order`): all its pages in one body, streamed as they are read. JSON Lines, or CSV "
+        "with a header."
+    ),
+    tags=["results"],
+    operation_id="export_results",
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+            "description": "One result per line (JSONL) or row (CSV)",
+        }
+    },
+)
 
 
 # Hook: the Ledger method group-commits concurrent results.

@@ -22,7 +22,7 @@ _LEDGER = {"read": Reader, "write": Writer, "admin": Admin}
 _MARKERS = {"path": Path, "query": Query, "header": Header, "body": Body}
 
 
-def _fastapi_annotation(param: Parameter) -> Any:
+def fastapi_annotation(param: Parameter) -> Any:
     """``param``'s validated type with its constraints and FastAPI's marker for its place."""
     base, meta = _strip_annotated(param.validated)
     constraints: list[Any] = []
@@ -48,7 +48,7 @@ def _endpoint(op: Operation[Any, Any, Any]) -> Any:
         inspect.Parameter(
             p.wire,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=_fastapi_annotation(p),
+            annotation=fastapi_annotation(p),
             # A body is always sent (the Client sends {} for an optional body left None).
             default=inspect.Parameter.empty if p.required or p.location == "body" else p.default,
         )

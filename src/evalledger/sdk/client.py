@@ -197,6 +197,7 @@ class SyncClient(
 
     # Client's coroutine methods, blocking (tests/unit/test_sdk_typing.py checks none is missing).
     export_assessments = _blocking(Client.export_assessments)
+    export_results = _blocking(Client.export_results)
     get_assessment = _blocking(Client.get_assessment)
     get_cached_assessments = _blocking(Client.get_cached_assessments)
     import_assessments = _blocking(Client.import_assessments)
