@@ -164,12 +164,24 @@ def import_logs(
     tag: list[str] | None = typer.Option(None, "--tag", help="repeatable: added to every run"),
     agent: str | None = typer.Option(None, "--agent", help="the agent these runs evaluate"),
     agent_version: str | None = typer.Option(None, "--agent-version"),
+    as_results: bool = typer.Option(
+        False, "--as-results", help="also record each sample as a result of --agent"
+    ),
+    scorer: str | None = typer.Option(
+        None, "--scorer", help="with --as-results: the scorer that is the result's score"
+    ),
+    pass_threshold: float | None = typer.Option(
+        None, "--pass-threshold", help="with --as-results: a result passed at this value"
+    ),
     project: str | None = ProjectOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Import harness logs (Inspect AI, lm-evaluation-harness, promptfoo, OpenAI evals; the
     format is detected). A folder imports every log in it. Each file is one transaction;
-    importing it again changes nothing."""
+    importing it again changes nothing. With --agent A --as-results each sample is also a
+    result of A (its counters, XP and `results list --metadata run_id=ID` see it)."""
+    if as_results and agent is None:
+        fail("--as-results needs --agent (the agent the runs evaluate)")
     from evalledger.runs.formats import find_logs
 
     files: list[Path] = []
@@ -182,7 +194,13 @@ def import_logs(
         out = []
         for file in files:
             for recorded in await ledger.import_run(
-                file, tags=tag or (), agent=agent, agent_version=agent_version
+                file,
+                tags=tag or (),
+                agent=agent,
+                agent_version=agent_version,
+                as_results=as_results,
+                scorer=scorer,
+                pass_threshold=pass_threshold,
             ):
                 out.append((file, recorded))
         return out
@@ -199,25 +217,6 @@ def import_logs(
             else ("already imported, unchanged")
         )
         typer.echo(f"{r.id}  {r.harness}  {r.task}  {r.model or '-'}  {file.name}: {what}")
-
-
-EXPORT_COLUMNS = (
-    "sample_id",
-    "epoch",
-    "scorer",
-    "value",
-    "passed",
-    "raw",
-    "answer",
-    "explanation",
-    "input",
-    "target",
-    "output",
-    "input_tokens",
-    "output_tokens",
-    "total_time",
-    "error",
-)
 
 
 @app.command("export")

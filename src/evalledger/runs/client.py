@@ -37,6 +37,9 @@ class RunsClient(HttpBase):
         tags: Sequence[str] = (),
         agent: str | None = None,
         agent_version: str | None = None,
+        as_results: bool = False,
+        scorer: str | None = None,
+        pass_threshold: float | None = None,
     ) -> list[RunRecorded]:
         """Upload one harness log to import (see :meth:`evalledger.Ledger.import_run`)."""
         source = Path(path)
@@ -47,6 +50,9 @@ class RunsClient(HttpBase):
             "tag": list(tags),
             "agent": agent,
             "agent_version": agent_version,
+            "as_results": "true" if as_results else None,
+            "scorer": scorer,
+            "pass_threshold": pass_threshold,
         }
         with tempfile.TemporaryDirectory(prefix="evalledger-upload-") as folder:
             extra = companions(source)

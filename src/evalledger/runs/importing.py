@@ -32,6 +32,12 @@ class ImportOptions:
     tags: tuple[str, ...] = ()
     agent_type: str | None = None
     agent_version: str | None = None
+    #: also record each sample as a result of ``agent_type`` (:mod:`evalledger.runs.as_results`)
+    as_results: bool = False
+    #: the scorer whose value is the result's score (default: the run's first)
+    scorer: str | None = None
+    #: a result passed when that value reaches this (default: the harness's verdict)
+    pass_threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class OpenedLog:
     format: Format
     header: LogHeader
     runs: dict[str, RunIn]  # by the file's run key
+    options: ImportOptions = ImportOptions()
 
     def samples(self) -> Iterator[tuple[str, SampleIn]]:
         """``(run key, sample)`` in file order, one at a time."""
@@ -54,7 +61,7 @@ def open_log(path: str | Path, options: ImportOptions = ImportOptions()) -> Open
     not a log evalledger can read)."""
     fmt, header = read_header(path)
     runs = {run.key: run_in(run, header, options) for run in header.runs}
-    return OpenedLog(path=Path(path), format=fmt, header=header, runs=runs)
+    return OpenedLog(path=Path(path), format=fmt, header=header, runs=runs, options=options)
 
 
 def _finite(value: Any) -> float | None:

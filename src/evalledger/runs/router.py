@@ -42,6 +42,9 @@ async def import_run(
     ] = None,
     agent: Annotated[str | None, Query(max_length=100)] = None,
     agent_version: Annotated[str | None, Query(max_length=100)] = None,
+    as_results: bool = False,
+    scorer: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    pass_threshold: Annotated[float | None, Query(allow_inf_nan=False)] = None,
 ) -> list[RunRecorded]:
     """Import every run of one harness log (Inspect AI, lm-evaluation-harness, promptfoo or
     OpenAI evals; detected from the content) in one transaction, as ``evalledger runs
@@ -57,7 +60,13 @@ async def import_run(
         unpacked.mkdir()
         target = unpack_bundle(target, unpacked) or target
         return await ledger.import_run(
-            target, tags=tag or (), agent=agent, agent_version=agent_version
+            target,
+            tags=tag or (),
+            agent=agent,
+            agent_version=agent_version,
+            as_results=as_results,
+            scorer=scorer,
+            pass_threshold=pass_threshold,
         )
 
 

@@ -19,10 +19,12 @@ from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, TypeVar
 
+from evalledger.agents.batch import record_batch
 from evalledger.db.types import utcnow
 from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.pagination import Page
 from evalledger.runs import repository as repo
+from evalledger.runs.as_results import as_results, scorer_for
 from evalledger.runs.importing import OpenedLog
 from evalledger.runs.schemas import (
     RunIn,
@@ -125,6 +127,13 @@ class RunsService:
                     field="file",
                 )
         written: Counter[str] = Counter()
+        options = log.options
+        scorers = {
+            key: scorer_for(log.runs[key], options.scorer) if options.as_results else None
+            for key in new
+        }
+        if options.as_results and options.agent_type is None:
+            raise ValidationFailed("as_results needs the agent the runs evaluate", field="agent")
         if new:
             async for chunk in _chunks(log.samples(), CHUNK):
                 by_run: dict[str, list[SampleIn]] = {}
@@ -133,6 +142,10 @@ class RunsService:
                         by_run.setdefault(key, []).append(sample)
                 for key, items in by_run.items():
                     written[key] += await repo.insert_samples(self.uow, new[key], items)
+                    if options.as_results:
+                        await self._record_as_results(
+                            new[key], log.runs[key], items, scorers[key], options.pass_threshold
+                        )
         out = []
         for key, run_id in new.items():
             await repo.set_sample_count(self.uow, run_id, written[key])
@@ -152,6 +165,24 @@ class RunsService:
                 RunRecorded(run=await self.get_run(run_id), created=False, samples_written=0)
             )
         return out
+
+    async def _record_as_results(
+        self,
+        run_id: uuid.UUID,
+        run: RunIn,
+        samples: list[SampleIn],
+        scorer: str | None,
+        threshold: float | None,
+    ) -> None:
+        """The samples as results of the run's agent, in this transaction (the agent's
+        counters move with them, exactly as for a batch of results)."""
+        results = as_results(run_id, run, samples, scorer, threshold)
+        if not results:
+            return
+        try:
+            await record_batch(self.uow, results)
+        except NotFoundError as exc:
+            raise NotFoundError(exc.message, field="agent") from None
 
     async def _insert_run(self, run: RunIn, digest: str) -> uuid.UUID:
         run_id = uuid.uuid4()
