@@ -116,6 +116,16 @@ class CustodyTestResult(UUIDMixin, ProjectScopedMixin, TimestampMixin, Base):
             "created_at",
             "id",
         ),
+        # Sorted by score (migration 0009): a project's, or one agent's, best or worst first.
+        Index("idx_custody_test_results_score", "project_id", "score", "created_at", "id"),
+        Index(
+            "idx_custody_test_results_agent_score",
+            "project_id",
+            "ai_type",
+            "score",
+            "created_at",
+            "id",
+        ),
         Index(
             "idx_custody_test_results_tags",
             "tags",
