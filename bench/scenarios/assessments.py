@@ -116,7 +116,7 @@ async def fill(ledger: Any, target: int, n_students: int) -> tuple[int, int, flo
         evidence_t,
         students_t,
     )
-    from evalledger.db.dialect import analyze
+    from evalledger.db.bulk import analyze
 
     started = time.perf_counter()
     have, _ = await _counts(ledger)
