@@ -12,9 +12,9 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from evalledger.agents.models import AgentMetrics
+from evalledger.errors import PermissionDenied
 from evalledger.sdk.ledger import Ledger
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import Actor, UnitOfWork
@@ -53,7 +53,8 @@ async def test_writing_into_another_project_is_refused_by_the_policy(
     two_projects: tuple[Ledger, uuid.UUID],
 ) -> None:
     ledger, project_b = two_projects
-    with pytest.raises(DBAPIError, match="row-level security"):
+    # The unit of work translates the policy's refusal (db/translate.py): never a raw DBAPIError.
+    with pytest.raises(PermissionDenied, match="row-level security"):
         async with UnitOfWork(ledger.db) as uow:  # tenant A inserts a row of project B
             uow.session.add(AgentMetrics(project_id=project_b, agent_id="x", agent_type="x"))
             await uow.session.flush()
