@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evalledger.runs.formats import LogHeader, RunHeader, Sample, read_header
-from evalledger.runs.formats.base import Format
+from evalledger.runs.formats.base import Format, finite_or_none, optional_float
 from evalledger.runs.schemas import RunIn, SampleIn, ScoreIn
 
 _STATUSES = {"started", "success", "error", "cancelled"}
@@ -65,9 +65,8 @@ def open_log(path: str | Path, options: ImportOptions = ImportOptions()) -> Open
 
 
 def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """A number the harness wrote, or None when it is none or not finite."""
+    return finite_or_none(optional_float(value))
 
 
 def _when(text: str | None) -> datetime | None:
