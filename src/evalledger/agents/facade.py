@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -75,14 +75,22 @@ class AgentsFacade(LedgerBase):
         """Write every result ``list_results`` would return for these filters (all its pages)
         to ``output`` as JSONL (one result per line) or CSV; the file appears whole, or not
         at all (it is written beside and renamed at the end)."""
-        plan = ExportPlan(format, filters)
         target = Path(output)
         count = 0
         with new_file(target, overwrite=True) as fh:
-            async for n, chunk in export_chunks(self._read, plan):
+            async for n, chunk in self.stream_results(format=format, **filters):
                 fh.write(chunk)
                 count += n
         return ExportedResults(count=count, path=str(target))
+
+    # Local only: the chunks the REST export streams (a server-side building block).
+    def stream_results(
+        self, *, format: str = "jsonl", **filters: Unpack[ResultFilters]
+    ) -> AsyncIterator[tuple[int, bytes]]:
+        """``(results in the chunk, text)`` of the export ``export_results`` writes: the
+        header (CSV) and then one chunk per page, each page its own short read, so a long
+        download never holds a transaction open."""
+        return export_chunks(self._read, ExportPlan(format, filters))
 
     # Local only: a setup tool of `evalledger init --seed`, not an operation of the API.
     async def seed_default_agents(self) -> list[str]:

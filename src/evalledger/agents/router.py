@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from evalledger.agents.operations import AgentOperations, ResultsOperations
-from evalledger.agents.results_export import ExportPlan, ResultFilters, export_chunks
 from evalledger.agents.results_rows import MEDIA_TYPES, ExportFormat
 from evalledger.agents.schemas import (
     AGENT_TYPE_PATTERN,
@@ -33,13 +32,13 @@ router = APIRouter()
 async def export_results(
     ledger: Reader, format: ExportFormat = "jsonl", **filters: Any
 ) -> StreamingResponse:
-    plan = ExportPlan(format, ResultFilters(**filters))  # type: ignore[typeddict-item]
-    # ledger._read: each page is its own short read, as in-process (results_export).
-    chunks = (chunk async for _, chunk in export_chunks(ledger._read, plan))
-    extension = "jsonl" if plan.format == "jsonl" else "csv"
+    # Checked here, before the first byte: a bad filter is a 4xx, never a broken stream.
+    pages = ledger.stream_results(format=format, **filters)
+    chunks = (chunk async for _, chunk in pages)
+    extension = "jsonl" if format == "jsonl" else "csv"
     return StreamingResponse(
         chunks,
-        media_type=MEDIA_TYPES[plan.format],
+        media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="results.{extension}"'},
     )
 
