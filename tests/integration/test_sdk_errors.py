@@ -242,3 +242,54 @@ def test_the_remote_client_imports_no_server_code() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "", f"importing the Client loaded {done.stdout.strip()}"
+
+
+# -- a server whose database schema is not this version's -------------------------------------
+
+
+@pytest.fixture
+async def stale_schema_ledger(backend: str, tmp_path: Path) -> AsyncIterator[Ledger]:
+    """A Ledger on a database of its own whose runs table is gone (a schema from another
+    version): every read of runs fails as the database's "no such table"."""
+    from evalledger.config import load_settings
+    from evalledger.db import migrate
+    from evalledger.db.engine import Database
+    from tests.conftest import acreate_pg_database, adrop_pg_database
+
+    name = f"evalledger_stale_{os.getpid()}"
+    if backend == "postgres":
+        url = await acreate_pg_database(name)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'stale.db'}"
+    db = Database(load_settings(database_url=url))
+    await migrate.upgrade(db)
+    await db.dispose()
+    led = await Ledger.open(settings=load_settings(database_url=url, exports_dir=tmp_path))
+    from sqlalchemy import text
+
+    async with led.db.write_engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE eval_runs RENAME TO eval_runs_of_another_version"))
+    try:
+        yield led
+    finally:
+        await led.close()
+        if backend == "postgres":
+            await adrop_pg_database(name)
+
+
+async def test_a_stale_schema_is_schema_out_of_date_in_process_and_remote(
+    stale_schema_ledger: Ledger,
+) -> None:
+    """Not DatabaseUnavailable (both are 503): retrying will not help, `db upgrade` will, and
+    the CLI's exit code (4) says so."""
+    transport = httpx.ASGITransport(
+        app=create_app(stale_schema_ledger.settings, ledger=stale_schema_ledger)
+    )
+    key = await make_key(stale_schema_ledger, "read")
+    async with Client("http://test", api_key=key, transport=transport, retries=0) as remote:
+        for side in (stale_schema_ledger, remote):
+            with pytest.raises(errors.EvalLedgerError) as info:
+                await side.list_runs()
+            assert type(info.value) is errors.SchemaOutOfDate, (side, info.value)
+            assert "upgrade" in info.value.message
+            assert errors.exit_code(info.value) == errors.EXIT_SCHEMA

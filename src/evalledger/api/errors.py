@@ -27,6 +27,9 @@ from evalledger.errors import DatabaseUnavailable, EvalLedgerError
 
 log = structlog.get_logger("evalledger.api")
 
+#: Names the :mod:`evalledger.errors` class of an error answer (read by the Client).
+ERROR_CLASS_HEADER = "Evalledger-Error"
+
 
 def _body(message: str, field: str | None = None, status: int = 400) -> dict[str, Any]:
     # 422 answers always use FastAPI's validation shape (a list naming the location), so
@@ -95,11 +98,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: EvalLedgerError) -> JSONResponse:
         if isinstance(exc, DatabaseUnavailable):
             log.error("database_unavailable", error=str(exc.__cause__ or exc)[:300])
-            return unavailable(exc.message, replay=exc.replay)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(
-            _body(exc.message, exc.field, exc.status), status_code=exc.status, headers=headers
-        )
+            response = unavailable(exc.message, replay=exc.replay)
+        else:
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            response = JSONResponse(
+                _body(exc.message, exc.field, exc.status), status_code=exc.status, headers=headers
+            )
+        # The error's class, so the Client raises the same one as in-process (a 503 may be
+        # a lost database or a schema to upgrade; the status alone cannot tell them apart).
+        response.headers[ERROR_CLASS_HEADER] = type(exc).__name__
+        return response
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         # A database failure outside any unit of work (the units of work translate their

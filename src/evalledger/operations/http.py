@@ -34,6 +34,20 @@ _BY_STATUS: dict[int, type[errors.EvalLedgerError]] = {
 }
 
 
+def _error_class(response: httpx.Response) -> type[errors.EvalLedgerError]:
+    """The class the server raised (named in the ``Evalledger-Error`` header) when it is one
+    of :mod:`evalledger.errors`' with that status, else the status's class: so a schema to
+    upgrade is :class:`~evalledger.errors.SchemaOutOfDate` here too, not a lost database."""
+    named = getattr(errors, response.headers.get("Evalledger-Error", ""), None)
+    if (
+        isinstance(named, type)
+        and issubclass(named, errors.EvalLedgerError)
+        and named.status == response.status_code
+    ):
+        return named
+    return _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
+
+
 def _message(response: httpx.Response) -> tuple[str, str | None]:
     try:
         detail = response.json().get("detail")
@@ -131,8 +145,7 @@ class HttpBase(Binder):
                 continue
             if response.status_code >= 400:
                 message, field = _message(response)
-                cls = _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
-                raise cls(message, field=field)
+                raise _error_class(response)(message, field=field)
             try:
                 return response.json()
             except ValueError:
@@ -181,8 +194,7 @@ class HttpBase(Binder):
                             await asyncio.sleep(0.2 * attempt)
                             continue
                         message, field = _message(response)
-                        cls = _BY_STATUS.get(response.status_code, errors.EvalLedgerError)
-                        raise cls(message, field=field)
+                        raise _error_class(response)(message, field=field)
                     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
                     with partial.open("wb") as out:
                         async for chunk in response.aiter_bytes(1 << 16):
