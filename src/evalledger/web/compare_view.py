@@ -28,6 +28,8 @@ OUTCOMES: tuple[Outcome, ...] = ("regressed", "improved", "unchanged", "missing"
 DEFAULT_ALPHA = 0.05
 TRUE = {"true", "1", "yes", "on"}
 MAX_PAGE = 1_000_000
+#: The largest ``min_effect`` ``compare_runs`` accepts.
+MAX_EFFECT = 1e15
 
 
 @dataclass
@@ -76,8 +78,8 @@ def read_compare_view(params: Mapping[str, str | None]) -> CompareView:
             view.alpha = alpha
     if raw := given.get("min_effect"):
         effect = _number(raw, "min_effect", 0.0, "a number of at least 0", view.notices)
-        if effect is not None and effect < 0:
-            view.notices.append(f"min_effect: expected at least 0; {raw[:40]!r} left out")
+        if effect is not None and not 0 <= effect <= MAX_EFFECT:
+            view.notices.append(f"min_effect: expected 0 to {MAX_EFFECT:g}; {raw[:40]!r} left out")
         elif effect is not None:
             view.min_effect = effect
     view.allow_dataset_change = given.get("allow_dataset_change", "").lower() in TRUE
