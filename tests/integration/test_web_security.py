@@ -66,6 +66,7 @@ async def test_every_dashboard_page_sends_the_security_headers(
         "/status",
         "/runs",
         "/runs/00000000-0000-0000-0000-000000000000",
+        "/runs/compare?base=00000000-0000-0000-0000-000000000000&candidate=x",
         "/agents/guardian",
         "/agents/nobody",
         "/static/dashboard.css",

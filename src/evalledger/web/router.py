@@ -25,7 +25,15 @@ from evalledger.errors import Unauthenticated
 from evalledger.ops import backup
 from evalledger.ops.health import add_project_warnings, collect
 from evalledger.sdk.ledger import Ledger
-from evalledger.web import csrf, detail_pages, queries, ranges, results_pages, runs_pages
+from evalledger.web import (
+    compare_pages,
+    csrf,
+    detail_pages,
+    queries,
+    ranges,
+    results_pages,
+    runs_pages,
+)
 from evalledger.web.charts import Point, line_chart, shared_scale
 from evalledger.web.pages import (
     COOKIE,
@@ -401,5 +409,7 @@ def _uuid(value: str) -> uuid.UUID:
 
 
 router.include_router(results_pages.router)
+# Before the runs pages: /runs/compare must not be read as /runs/{run_id}.
+router.include_router(compare_pages.router)
 router.include_router(runs_pages.router)
 router.include_router(detail_pages.router)

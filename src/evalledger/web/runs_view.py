@@ -59,7 +59,8 @@ class SamplesView:
         return {"scorer": self.scorer, "passed": self.passed, "search": self.search or None}
 
 
-def _limit(raw: str | None, notices: list[str]) -> int:
+def read_limit(raw: str | None, notices: list[str]) -> int:
+    """A page size of 1 to 200 (blank: the default); anything else a notice and the default."""
     text = (raw or "").strip()
     if not text:
         return DEFAULT_LIMIT
@@ -98,7 +99,7 @@ def read_runs_view(params: dict[str, str | None], tags: Iterable[str]) -> RunsVi
         kept = kept[:MAX_TAGS]
     if kept:
         view.filters["tag"] = kept
-    view.limit = _limit(given.get("limit"), view.notices)
+    view.limit = read_limit(given.get("limit"), view.notices)
     return view
 
 
@@ -118,7 +119,7 @@ def read_samples_view(params: dict[str, str | None], scorers: Sequence[str]) -> 
     if len(search) > MAX_SEARCH:
         view.notices.append(f"search: only the first {MAX_SEARCH} characters are searched")
     view.search = search[:MAX_SEARCH]
-    view.limit = _limit(given.get("limit"), view.notices)
+    view.limit = read_limit(given.get("limit"), view.notices)
     return view
 
 
