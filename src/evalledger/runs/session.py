@@ -286,10 +286,5 @@ class SyncRunSession:
         self._call(self._session.__aenter__())
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._call(self._session.__aexit__(exc_type, exc, tb))
+    def __exit__(self, *exc_info: Any) -> None:
+        self._call(self._session.__aexit__(*exc_info))
