@@ -179,6 +179,11 @@ async def test_record_run_as_results_refuses_what_it_cannot_map(side: Any, seede
     with pytest.raises(ValidationFailed) as scorer:
         await side.record_run({**body, "agent_type": "guardian"}, as_results=True, scorer="x")
     assert scorer.value.field == "scorer"
+    with pytest.raises(ValidationFailed) as threshold:
+        await side.record_run(
+            {**body, "agent_type": "guardian"}, as_results=True, pass_threshold=float("nan")
+        )
+    assert threshold.value.field == "pass_threshold"
     assert (await seeded.list_runs()).items == []
 
 
