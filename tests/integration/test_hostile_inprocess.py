@@ -168,8 +168,14 @@ WRITES: dict[str, Call] = {
             "task": "t",
             "tags": ["a"],
             "metadata": {"m": 1},
+            "agent_type": "guardian",
+            "scorers": [{"name": "s"}],
             "samples": [{"sample_id": "1", "output": "o", "scores": {"s": {"value": 1.0}}}],
-        }
+        },
+        # the path start_run takes: the samples are also results of the agent
+        "as_results": True,
+        "scorer": "s",
+        "pass_threshold": 0.5,
     },
     "record_framework_metric": lambda c: {"metric": {"framework": "f", "name": "m", "value": 1.0}},
     "record_influence": lambda c: {},

@@ -27,6 +27,8 @@ from evalledger.framework.schemas import ExecutionOut
 from evalledger.pagination import Page
 from evalledger.power.schemas import NetworkAnalysis, TransferOut
 from evalledger.runs.compare_schemas import RunComparison, RunLeaderboard
+from evalledger.runs.schemas import RunRecorded
+from evalledger.runs.session import RunSession, SyncRunSession
 from evalledger.sdk.client import SyncRecorder
 from evalledger.verification.schemas import ClaimOut, ConsensusOut
 from evalledger.verification.training_schemas import CheckpointOut, TrainingBatch
@@ -69,6 +71,11 @@ async def in_process() -> None:
         agents: list[AgentMetricsOut] = await ledger.list_agents()
         found: Page[CustodyTestOut] = await ledger.list_results(agent="guardian", tag="nightly")
         print(len(agents), found.next_cursor)
+        session: RunSession
+        async with ledger.start_run("custody", agent="guardian", tags=["nightly"]) as session:
+            await session.record("t1", passed=True, score=90, metrics={"latency_ms": 812})
+        run_recorded: RunRecorded | None = session.recorded
+        print(run_recorded)
 
 
 async def remote() -> None:
@@ -93,6 +100,10 @@ async def remote() -> None:
             {"source": "a", "target": "b", "amount": 1}
         )
         print(len(proposals), moved.balances)
+        async with client.start_run("custody", agent="guardian", external_id="k1") as run:
+            await run.record("t1", passed=False, score=12.5, epoch=2, output="no")
+        remote_recorded: RunRecorded | None = run.recorded
+        print(remote_recorded)
 
 
 def blocking() -> None:
@@ -123,6 +134,11 @@ def blocking() -> None:
         compared: RunComparison = client.compare_runs(uuid.uuid4(), uuid.uuid4(), scorer=["match"])
         ranked: RunLeaderboard = client.run_leaderboard("arith", scorer="match", ratings=True)
         print(compared.gate.passed, compared.comparison.scorers, ranked.leaderboard.rows)
+        blocking_run: SyncRunSession
+        with client.start_run("custody", agent="guardian", model="gpt-x") as blocking_run:
+            blocking_run.record("t1", passed=True, score=100, duration=1.5)
+        sent: RunRecorded | None = blocking_run.recorded
+        print(sent)
 
 
 if __name__ == "__main__":

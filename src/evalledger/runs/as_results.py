@@ -5,7 +5,8 @@ so the agent's counters, XP, leaderboard and results query see the evaluation to
 stays reachable from each result (``metadata.run_id``: ``results list --metadata run_id=ID``).
 
 * the result's score is the chosen scorer's value on the results' 0-100 scale (a value in
-  [0, 1] times 100; anything else clamped to [0, 100]);
+  [0, 1] times 100, in decimal, so 0.9 is 90 and not 90.00000000000001; anything else
+  clamped to [0, 100]);
 * it passed when the value reaches ``pass_threshold``, or, without one, by the harness's own
   verdict (else a value of at least 1);
 * the other scorers' values are the result's named ``metrics``;
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from evalledger.agents.schemas import BatchResultIn
 from evalledger.errors import ValidationFailed
@@ -40,7 +42,11 @@ def scorer_for(run: RunIn, chosen: str | None) -> str | None:
 
 
 def _scaled(value: float) -> float:
-    return value * 100.0 if 0.0 <= value <= 1.0 else min(100.0, max(0.0, value))
+    # The shortest decimal that is ``value`` (its repr), times 100: exact for what a user or
+    # a harness wrote (0.9 is 90.0), where the binary product would not be (90.00000000000001).
+    if 0.0 <= value <= 1.0:
+        return float(Decimal(repr(value)) * 100)
+    return min(100.0, max(0.0, value))
 
 
 def as_result(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from annotated_types import MaxLen, MinLen
+from pydantic import Field
 
 from evalledger.operations import (
     AnyId,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from evalledger.runs.service import RunsService
 
 Text255 = Annotated[str | None, MaxLen(255)]
+Threshold = Annotated[float | None, Field(allow_inf_nan=False)]
 #: The default page of runs and of samples.
 PAGE = 50
 
@@ -36,13 +38,29 @@ class RunsOperations(
     service="evalledger.runs.service:RunsService",
 ):
     @post("", summary="Record a run with its samples", status=201, retry_safe=True)
-    async def record_run(svc: RunsService, run: In[RunIn]) -> RunRecorded:
+    async def record_run(
+        svc: RunsService,
+        run: In[RunIn],
+        *,
+        as_results: bool = False,
+        scorer: Annotated[str | None, MinLen(1), MaxLen(255)] = None,
+        pass_threshold: Threshold = None,
+    ) -> RunRecorded:
         """Record a run and (up to 10,000 of) its samples in one transaction.
 
         The run's identity is ``(harness, external_id)``: sending the same run again changes
         nothing (``created: false``); different content under the same identity is a 409.
+        ``as_results=True`` also records each scored sample as a result of the run's
+        ``agent_type``, in the same transaction, as an import with ``as_results`` does:
+        ``scorer`` picks the score (default the run's first scorer), ``pass_threshold`` the
+        pass mark (default the sample's ``passed``).
         """
-        return await svc.record_run(as_model(RunIn, run))
+        body = as_model(RunIn, run)
+        if not as_results:
+            return await svc.record_run(body)
+        from evalledger.runs.run_results import record_run_as_results
+
+        return await record_run_as_results(svc, body, scorer, pass_threshold)
 
     @get("", summary="Runs, newest first")
     async def list_runs(

@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack, overload
 
 from evalledger.agents.client import AgentsClient
 from evalledger.agents.operations import AgentOperations, ResultsOperations
@@ -37,6 +37,7 @@ from evalledger.power.operations import PowerOperations
 from evalledger.runs.client import RunsClient
 from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.operations import RunsOperations
+from evalledger.runs.session import RunFields, RunSessions, SyncRunSession
 from evalledger.verification.operations import TrainingOperations, VerificationOperations
 
 T = TypeVar("T")
@@ -58,6 +59,7 @@ class Client(
     RunsOperations,
     RunComparisonOperations,
     RunsClient,
+    RunSessions,
     EvolutionOperations,
     CompetitionsOperations,
     ConsensusOperations,
@@ -182,6 +184,11 @@ class SyncClient(
     def recorder(self, batch_size: int = 1000) -> SyncRecorder:
         """Buffer results and write them in batches (see :meth:`Client.recorder`)."""
         return SyncRecorder(self, self._client.recorder(batch_size))
+
+    def start_run(self, task: str, **fields: Unpack[RunFields]) -> SyncRunSession:
+        """A run recorded from this block (see :meth:`Client.start_run`):
+        ``with client.start_run("custody", agent="guardian") as run: run.record(...)``."""
+        return SyncRunSession(self._call, self._client.start_run(task, **fields))
 
     def close(self) -> None:
         self._call(self._client.aclose())

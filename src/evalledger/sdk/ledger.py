@@ -30,6 +30,7 @@ from evalledger.power.operations import PowerOperations
 from evalledger.runs.compare_operations import RunComparisonOperations
 from evalledger.runs.facade import RunsFacade
 from evalledger.runs.operations import RunsOperations
+from evalledger.runs.session import RunSessions
 from evalledger.tenancy import service as tenancy
 from evalledger.uow import LOCAL_ACTOR, Actor, UnitOfWork
 from evalledger.verification.operations import TrainingOperations, VerificationOperations
@@ -70,6 +71,7 @@ class Ledger(
     RunsOperations,
     RunComparisonOperations,
     RunsFacade,
+    RunSessions,
     EvolutionOperations,
     CompetitionsOperations,
     ConsensusOperations,

@@ -30,6 +30,8 @@ RUN = {
     "metrics": {"match": {"accuracy": 0.5}},
     "samples": SAMPLES,
 }
+#: The run naming its scorer, as one recorded with ``as_results`` must.
+SCORED = {**RUN, "scorers": [{"name": "match"}]}
 
 STEPS = [
     step("record_run", RUN, save="run"),
@@ -41,6 +43,23 @@ STEPS = [
         {**RUN, "external_id": "y", "samples": [{"sample_id": "a\x00"}]},
         raises=ValidationFailed,
     ),
+    # as_results: the samples are also results of the run's agent (what start_run sends)
+    step("create_or_update_agent_metrics", "evaluator"),
+    step(
+        "record_run",
+        {**SCORED, "external_id": "arith-2", "agent_type": "evaluator"},
+        as_results=True,
+        save="as_results",
+    ),
+    step("list_results", agent="evaluator", sort="score"),  # ids differ by side: a fixed order
+    step(
+        "record_run",
+        {**SCORED, "external_id": "arith-3", "agent_type": "nobody"},
+        as_results=True,
+        raises=NotFoundError,
+    ),
+    # no agent_type: nothing to record the results of
+    step("record_run", {**SCORED, "external_id": "a4"}, as_results=True, raises=ValidationFailed),
     step("get_run", Ref("run", "run.id")),
     step("get_run", MISSING_ID, raises=NotFoundError),
     step("list_runs", task="arith", tag=["nightly"]),
