@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Regenerate every harness fixture under tests/fixtures/harness/ with the real tools, offline.
 #
-#   bash scripts/harness_fixtures/generate.sh            # all four harnesses
-#   bash scripts/harness_fixtures/generate.sh inspect    # or: lm_eval promptfoo openai_evals
+#   bash scripts/harness_fixtures/generate.sh            # all four harnesses, and compare
+#   bash scripts/harness_fixtures/generate.sh inspect    # or: lm_eval promptfoo openai_evals compare
+#
+# `compare` writes compare/: Inspect AI and lm-eval runs of scripted model variants with
+# planted answers (compare_plan.py), for the run comparison's tests.
 #
 # The harnesses are installed into .venv-harness/ (git-ignored), never into the project's
 # .venv: evalledger reads their files and imports none of them. Versions are pinned so a
@@ -35,7 +38,7 @@ export PYTHONHASHSEED=0
 TMPHOME=$(mktemp -d)
 trap 'rm -rf "$TMPHOME"' EXIT
 
-if run inspect || run lm_eval; then
+if run inspect || run lm_eval || run compare; then
   ensure_python "$H" "inspect-ai==$INSPECT_AI" "lm-eval==$LM_EVAL"
 fi
 if run inspect; then
@@ -43,6 +46,11 @@ if run inspect; then
 fi
 if run lm_eval; then
   HOME="$TMPHOME" bash "$HERE/lm_eval_fixtures.sh" "$H" "$FIX/lm_eval"
+fi
+if run compare; then
+  HOME="$TMPHOME" "$H/bin/python" scripts/harness_fixtures/inspect_compare_fixtures.py \
+    "$FIX/compare/inspect"
+  HOME="$TMPHOME" bash "$HERE/lm_eval_compare_fixtures.sh" "$H" "$FIX/compare/lm_eval"
 fi
 if run promptfoo; then
   mkdir -p "$H/node"

@@ -132,18 +132,23 @@ def arith(fail_id: str = "") -> Task:
 
 
 def _run(out: Path, name: str, fmt: str, the_task: Task | None = None, **kwargs: object) -> None:
+    """Run ``the_task`` (default ``arith()``) into ``out/name.fmt``; ``kwargs`` go to
+    ``eval`` and may replace the model, tags and metadata given here."""
     tmp = out / f".tmp-{name}"
     shutil.rmtree(tmp, ignore_errors=True)
+    options: dict[str, object] = {
+        "model": _mock_model(),
+        "tags": ["fixture"],
+        "metadata": {"generated_by": "scripts/harness_fixtures/inspect_fixtures.py"},
+        **kwargs,
+    }
     logs = eval(
         the_task or arith(),
-        model=_mock_model(),
         log_dir=str(tmp),
         log_format=fmt,  # type: ignore[arg-type]
         max_samples=1,
         display="none",
-        tags=["fixture"],
-        metadata={"generated_by": "scripts/harness_fixtures/inspect_fixtures.py"},
-        **kwargs,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
     )
     assert len(logs) == 1, logs
     (produced,) = list(tmp.iterdir())

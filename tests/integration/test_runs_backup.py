@@ -21,7 +21,7 @@ async def test_imported_runs_survive_a_restore_into_the_other_backend(
     for path, _ in find_logs(FIXTURES):
         await ledger.import_run(path, tags=["restored"])
     runs = (await ledger.list_runs(limit=100)).items
-    assert len(runs) == 15
+    assert len(runs) == 15 + 9  # and compare/'s 4 Inspect and 5 lm-eval runs
     archive = await backup.create(ledger.db, tmp_path / "backups")
     db, name = await fresh_database(other_backend(backend), tmp_path)
     try:

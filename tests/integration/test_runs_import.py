@@ -50,7 +50,7 @@ TABLES = (EvalRun, EvalRunMetric, EvalSample, EvalSampleScore, EvalSampleText)
 def test_every_harness_has_fixtures() -> None:
     by_format = {fmt.name for _, fmt in find_logs(FIXTURES)}
     assert by_format == {f.name for f in FORMATS}
-    assert len(LOGS) == 9
+    assert len(LOGS) == 9 + 4 + 5  # and compare/: 4 Inspect logs, 5 lm-eval results files
 
 
 def _read(path: Path) -> tuple[LogHeader, list[Sample]]:
@@ -343,7 +343,8 @@ async def test_cli_imports_a_folder_and_exports(ledger: Ledger, tmp_path: Path) 
     code, out, err = await run_cli(url, "runs", "import", str(FIXTURES))
     assert code == 0, err
     runs = (await ledger.list_runs(limit=100)).items
-    assert len(runs) == 1 + 1 + 1 + 1 + 2 + 3 + 6  # inspect 4, lm_eval 2, openai 3, promptfoo 6
+    # inspect 4, lm_eval 2, openai 3, promptfoo 6; compare/: inspect 4, lm_eval 5
+    assert len(runs) == 1 + 1 + 1 + 1 + 2 + 3 + 6 + 4 + 5
     for run in runs:
         assert str(run.id) in out
     code, out, err = await run_cli(url, "runs", "import", str(FIXTURES))

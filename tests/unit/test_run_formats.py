@@ -45,6 +45,9 @@ def test_a_folder_yields_every_log_once_and_no_companion_or_readme() -> None:
             "arith_match.jsonl",
             "arith_includes.jsonl",
             "arith_match_solver.jsonl",
+            # compare/: the planted runs of tests/integration/test_runs_compare_harness.py
+            *(f"{variant}.eval" for variant in ("base", "base_again", "equal", "worse")),
+            *(p.name for p in (FIXTURES / "compare" / "lm_eval").glob("*/results_*.json")),
         ]
     )
     assert {detect_format(p).name for p in ALL_LOGS} == {f.name for f in FORMATS}
