@@ -3,7 +3,7 @@
 A lane is one count per event: the point estimate is the lane of all ones, a bootstrap
 resample the lane of how often each event was drawn. Bradley-Terry depends only on each
 pair's (fractional) wins, so a lane's data are a weighted sum over the events' outcomes,
-and every lane is fitted by the same numpy operations on ``lanes x pairs`` arrays.
+and every lane is fitted by the same numpy operations on arrays of all lanes.
 
 **The model** is the one :func:`~evalledger.stats.ratings.bradley_terry_ratings` documents:
 ties are half a win each way, every pair that met *in the lane* gets ``prior / 2`` virtual
@@ -38,8 +38,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Hessian entries held at once (lanes x agents^2 float64: 8 bytes each, so 64 MB).
 HESSIAN_BUDGET = 8_000_000
-#: Halvings of a step before a lane is reported as not converging.
+#: Halvings of a step at most (then the lane goes on from where it is).
 MAX_HALVINGS = 60
+#: Steps up to this (in log-strength, about 87 rating points) skip the likelihood check.
+SMALL_STEP = 0.5
 
 
 def _sum_by(index: IntArray, weights: FloatArray, size: int) -> FloatArray:
@@ -93,59 +95,100 @@ def components(pairs: PairData) -> IntArray:
         label = new
 
 
-def _evaluate(theta: FloatArray, pairs: PairData, lanes: IntArray) -> tuple[FloatArray, FloatArray]:
-    """Log-likelihood per lane and ``P(first beats second)``, for the lanes ``lanes``."""
-    diff = theta[:, pairs.first] - theta[:, pairs.second]
-    with np.errstate(over="ignore"):  # exp(-diff) = inf is P = 0, log P = -inf: a bad step
-        odds_against = np.exp(-diff)
-    prob = 1.0 / (1.0 + odds_against)
-    log_p = -np.log1p(odds_against)
-    # w log P + l log(1 - P), with log(1 - P) = log P - diff.
-    log_p *= pairs.total[lanes]
-    log_p -= pairs.losses[lanes] * diff
-    loglik: FloatArray = log_p.sum(axis=1)
-    return loglik, prob
+class _Lanes:
+    """The lanes still iterating: their data, roots and log-strengths, compressed together.
 
+    A lane's wins are held as a dense ``agents x agents`` matrix ``W`` (``W[i, j]``: how
+    often ``i`` beat ``j``, prior included) and ``N = W + W.T``: the Hessian is dense anyway,
+    and with most pairs met (as on a leaderboard) dense elementwise work is faster than
+    scattering per-pair values.
+    """
 
-class _Scatter:
-    """Flat indices to add per-pair values into per-agent sums, for a set of lanes."""
-
-    def __init__(self, pairs: PairData, count: int) -> None:
-        agents = pairs.agents
-        base = (np.arange(count, dtype=np.int64) * agents)[:, None]
-        self.count = count
-        self.index = np.concatenate([base + pairs.first, base + pairs.second], axis=1).ravel()
-        self.size = count * agents
+    def __init__(self, pairs: PairData, root: BoolArray, theta: FloatArray) -> None:
+        count, agents = theta.shape
         self.agents = agents
+        self.index = np.arange(count, dtype=np.int64)
+        wins = np.zeros((count, agents * agents))
+        wins[:, pairs.first * agents + pairs.second] = pairs.wins
+        wins[:, pairs.second * agents + pairs.first] = pairs.losses
+        self.wins = wins.reshape(count, agents, agents)
+        self.total = self.wins + self.wins.transpose(0, 2, 1)
+        self.root, self.theta = root, theta
+        # Per pair, for the likelihood (cheaper than the dense form when checking a step).
+        self.first, self.second = pairs.first, pairs.second
+        self.pair_total, self.pair_losses = pairs.total, pairs.losses
 
-    def sums(self, to_first: FloatArray, to_second: FloatArray) -> FloatArray:
-        weights = np.concatenate([to_first, to_second], axis=1).ravel()
-        return _sum_by(self.index, weights, self.size).reshape(self.count, self.agents)
+    def keep(self, going: BoolArray) -> None:
+        self.index = self.index[going]
+        self.wins, self.total = self.wins[going], self.total[going]
+        self.root, self.theta = self.root[going], self.theta[going]
+        self.pair_total, self.pair_losses = self.pair_total[going], self.pair_losses[going]
 
+    def probability(self, theta: FloatArray) -> FloatArray:
+        """``P[l, i, j]``, the chance that ``i`` beats ``j``: ``p_i / (p_i + p_j)``, ``p = e^t``.
 
-def _newton_step(
-    pairs: PairData, lanes: IntArray, prob: FloatArray, root: BoolArray, scatter: _Scatter
-) -> FloatArray:
-    """The Newton step of each lane in ``lanes`` (roots held at 0)."""
-    count, agents = len(lanes), pairs.agents
-    expected = pairs.total[lanes] * prob
-    residual = pairs.wins[lanes] - expected
-    expected *= 1.0 - prob  # now the curvature n P (1 - P)
-    grad = scatter.sums(residual, -residual)
-    degree = scatter.sums(expected, expected)
-    flat = np.zeros((count, agents * agents))
-    expected *= -1.0
-    flat[:, pairs.first * agents + pairs.second] = expected
-    flat[:, pairs.second * agents + pairs.first] = expected
-    hessian = flat.reshape(count, agents, agents)
-    lane, held = np.nonzero(root)
-    hessian[lane, held, :] = 0.0
-    hessian[lane, :, held] = 0.0
-    degree[lane, held] = 1.0
-    grad[lane, held] = 0.0
-    diagonal = np.arange(agents)
-    hessian[:, diagonal, diagonal] = degree
-    return cast(FloatArray, np.linalg.solve(hessian, grad[:, :, None])[:, :, 0])
+        Strengths are shifted per lane (which changes no probability) so the largest is 1;
+        when a lane spans more than 600 log-units, where small strengths would underflow,
+        the logistic form of the log-odds is used instead.
+        """
+        top = theta.max(axis=1, keepdims=True, initial=0.0)
+        if (top - theta.min(axis=1, keepdims=True, initial=0.0)).max(initial=0.0) < 600.0:
+            strength = np.exp(theta - top)
+            total = strength[:, :, None] + strength[:, None, :]
+            return cast(FloatArray, np.divide(strength[:, :, None], total, out=total))
+        diff = theta[:, :, None] - theta[:, None, :]
+        prob: FloatArray = 1.0 / (1.0 + np.exp(-diff))
+        return prob
+
+    def loglik(self, lanes: IntArray, theta: FloatArray) -> FloatArray:
+        """The log-likelihood of the lanes ``lanes`` (positions in this set) at ``theta``."""
+        diff = theta[:, self.first] - theta[:, self.second]
+        with np.errstate(over="ignore"):  # exp = inf is log P = -inf: a bad step
+            log_p = -np.log1p(np.exp(-diff))
+        # w log P + l log(1 - P) = n log P - l diff, as log(1 - P) = log P - diff.
+        log_p *= self.pair_total[lanes]
+        log_p -= self.pair_losses[lanes] * diff
+        return cast(FloatArray, log_p.sum(axis=1))
+
+    def newton_step(self) -> FloatArray:
+        """Each lane's Newton step (roots held at 0)."""
+        prob = self.probability(self.theta)
+        agents = self.agents
+        expected = self.total * prob
+        grad = (self.wins - expected).sum(axis=2)
+        prob -= 1.0
+        expected *= prob  # minus the curvature, -n P (1 - P): the Hessian off the diagonal
+        hessian = expected
+        degree = hessian.sum(axis=2)
+        degree *= -1.0
+        lane, held = np.nonzero(self.root)
+        hessian[lane, held, :] = 0.0
+        hessian[lane, :, held] = 0.0
+        degree[lane, held] = 1.0
+        grad[lane, held] = 0.0
+        diagonal = np.arange(agents)
+        hessian[:, diagonal, diagonal] = degree
+        return cast(FloatArray, np.linalg.solve(hessian, grad[:, :, None])[:, :, 0])
+
+    def safeguard(self, step: FloatArray) -> None:
+        """Halve the steps that lower their lane's likelihood, until none does.
+
+        Only lanes with a step of more than ``SMALL_STEP`` are checked: closer in, the
+        likelihood is as good as its quadratic model, whose Newton step always climbs.
+        """
+        big = np.flatnonzero(np.abs(step).max(axis=1, initial=0.0) > SMALL_STEP)
+        if not len(big):
+            return
+        current = self.theta[big]
+        before = self.loglik(big, current)
+        scale = np.ones(len(big))
+        for _ in range(MAX_HALVINGS):
+            after = self.loglik(big, current + step[big] * scale[:, None])
+            worse = after < before - 1e-12 * np.abs(before) - 1e-12
+            if not worse.any():
+                break
+            scale[worse] *= 0.5
+        step[big] *= scale[:, None]
 
 
 def fit(
@@ -187,29 +230,17 @@ def _fit_chunk(
     root = label == np.arange(agents)[None, :]
     theta = np.zeros((n_lanes, agents)) if start is None else np.tile(start, (n_lanes, 1))
     theta[root] = 0.0  # only differences within a group matter; roots stay at 0
-    active = np.arange(n_lanes, dtype=np.int64)
-    scatter = _Scatter(pairs, n_lanes)
-    loglik, prob = _evaluate(theta, pairs, active)
+    lanes = _Lanes(pairs, root, theta.copy())
     for _ in range(max_iter):
-        step = _newton_step(pairs, active, prob, root[active], scatter)
-        current = theta[active]
-        scale = np.ones(len(active))
-        for _ in range(MAX_HALVINGS):
-            trial = current + step * scale[:, None]
-            trial_ll, trial_prob = _evaluate(trial, pairs, active)
-            worse = trial_ll < loglik - 1e-12 * np.abs(loglik) - 1e-12
-            if not worse.any():
-                break
-            scale[worse] *= 0.5
-        theta[active] = trial
-        moved = np.abs(step * scale[:, None]).max(axis=1, initial=0.0)
-        going = moved >= tol
+        step = lanes.newton_step()
+        lanes.safeguard(step)
+        lanes.theta += step
+        theta[lanes.index] = lanes.theta
+        going = np.abs(step).max(axis=1, initial=0.0) >= tol
         if not going.any():
             break
         if not going.all():
-            active, trial_ll, trial_prob = active[going], trial_ll[going], trial_prob[going]
-            scatter = _Scatter(pairs, len(active))
-        loglik, prob = trial_ll, trial_prob
+            lanes.keep(going)
     else:
         raise RuntimeError(f"Bradley-Terry did not converge within max_iter={max_iter} (tol={tol})")
     rated = np.zeros((n_lanes, agents), dtype=bool)

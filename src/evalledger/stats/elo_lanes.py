@@ -10,9 +10,10 @@ the reference order. With 2,000 events of 4 agents among 100 the sequences are a
 levels deep, so 101 lanes x 12,000 updates become about 2,800 numpy steps.
 
 The update is the reference one, ``r_a += k (s - E_a)`` and ``r_b += k ((1 - s) - E_b)`` with
-``E_a = 1 / (1 + base ** ((r_b - r_a) / scale))``, written as ``delta = k s - k / (1 +
-exp((r_b - r_a) ln(base) / scale))``, ``r_a + delta``, ``r_b - delta`` (``E_b = 1 - E_a``):
-the same numbers up to rounding in the last bits of each step.
+``E_a = 1 / (1 + base ** ((r_b - r_a) / scale))``, written for ratings ``u = r ln(base) /
+scale`` as ``delta = k' s - k' / (1 + exp(u_b - u_a))`` (``k' = k ln(base) / scale``),
+``u_a + delta``, ``u_b - delta`` (as ``E_b = 1 - E_a``): the same numbers up to rounding in
+the last bits of each step (tests: within 1e-9 of the reference).
 """
 
 from __future__ import annotations
@@ -121,18 +122,19 @@ def _run_chunk(
     group_start = np.concatenate([[0], bounds])
     group_end = np.concatenate([bounds, [len(lvl)]])
     # Per pair position p, per (sorted) item: flat indices of both agents and k * score.
+    # Ratings are held in units of scale / ln(base), where base ** ((r_b - r_a) / scale) is
+    # exp(u_b - u_a), so a step is one subtraction, exp, add, divide and subtraction.
+    factor = math.log(base) / scale
     offset = data.start[events]
     position = np.arange(widest, dtype=np.int64)[:, None]
     outcome = np.minimum(offset[None, :] + position, max(0, len(data.first) - 1))
-    valid = position < count[None, :]
     base_index = lane * width
-    dummy = base_index + agents
     both = np.empty((widest, 2, len(events)), dtype=np.int64)
-    both[:, 0] = np.where(valid, base_index + data.first[outcome], dummy)
-    both[:, 1] = np.where(valid, base_index + data.second[outcome], dummy)
-    k_score = np.where(valid, k * data.score[outcome], k * 0.5)  # a dummy step moves by 0
-    ratings = np.full(lanes * width, initial)
-    factor = math.log(base) / scale
+    both[:, 0] = base_index + data.first[outcome]
+    both[:, 1] = base_index + data.second[outcome]
+    step_k = k * factor
+    k_score = step_k * data.score[outcome]  # (positions past an event's pairs are never read)
+    ratings = np.full(lanes * width, initial * factor)
     for g_start, g_end in zip(group_start.tolist(), group_end.tolist(), strict=True):
         sizes = count[g_start:g_end]
         most = int(sizes[0])
@@ -142,12 +144,12 @@ def _run_chunk(
             index = both[p, :, g_start:end]
             pair = ratings[index]
             step = pair[1] - pair[0]
-            step *= factor
             np.exp(step, out=step)
             step += 1.0
-            np.divide(k, step, out=step)
+            np.divide(step_k, step, out=step)
             np.subtract(k_score[p, g_start:end], step, out=step)
             pair[0] += step
             pair[1] -= step
             ratings[index] = pair
+    ratings /= factor
     return ratings.reshape(lanes, width)[:, :agents]
