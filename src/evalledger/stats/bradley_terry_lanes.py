@@ -22,7 +22,8 @@ the point estimate (warm start), which is close to every resample's optimum. A l
 when its largest step is below ``tol`` (the same tolerance on the change of log-strength
 that the sweeps used), and converged lanes are dropped from later iterations.
 
-Memory is ``lanes x agents^2`` for the Hessians, so lanes are fitted in chunks.
+Memory is ``lanes x agents^2`` for the Hessians, so lanes are fitted in chunks. Callers run
+the fit under :func:`~evalledger.stats.rating_events.one_blas_thread`.
 """
 
 from __future__ import annotations

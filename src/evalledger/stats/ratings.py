@@ -42,6 +42,7 @@ from evalledger.stats.rating_events import (
     IntArray,
     bootstrap_draws,
     event_arrays,
+    one_blas_thread,
 )
 
 __all__ = [
@@ -227,7 +228,8 @@ def bradley_terry_ratings(
     data = event_arrays(events)
     if not data.agents:
         return {}
-    theta, _ = fit.fit(data, np.ones((1, data.events)))
+    with one_blas_thread():
+        theta, _ = fit.fit(data, np.ones((1, data.events)))
     return dict(zip(data.agents, fit.to_scale(theta[0]).tolist(), strict=True))
 
 
@@ -250,6 +252,21 @@ def _played(data: EventArrays, counts: FloatArray) -> npt.NDArray[np.bool_]:
     member[event_of, data.second] = 1.0
     played: npt.NDArray[np.bool_] = (counts @ member) > 0.0
     return played
+
+
+def _bootstrap(
+    fitter: _Elo | _BradleyTerry, data: EventArrays, rounds: int, seed: int
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Point ratings, ratings per resample and whether each resample rates each agent."""
+    n = data.events
+    draws = bootstrap_draws(n, rounds, seed)
+    counts = _counts(draws, n)
+    if isinstance(fitter, _Elo):
+        values = fitter.lanes(data, np.vstack([np.arange(n)[None, :], draws]))
+        return values[0], values[1:], _played(data, counts)
+    theta, _ = fitter.fit(data, np.ones((1, n)))
+    boot, rated = fitter.fit(data, counts, start=theta[0])
+    return fitter.to_scale(theta[0]), fitter.to_scale(boot), rated
 
 
 def bootstrap_intervals(
@@ -280,25 +297,12 @@ def bootstrap_intervals(
     if method not in ("elo", "bradley_terry"):
         raise ValueError(f"method must be one of ['bradley_terry', 'elo'], got {method!r}")
     check_bootstrap_parameters(rounds, confidence)
+    fitter = _Elo(**kwargs) if method == "elo" else _BradleyTerry(**kwargs)
     data = event_arrays(events)
-    n = data.events
-    if method == "elo":
-        elo = _Elo(**kwargs)
-        if not n:
-            return {}
-        draws = np.vstack([np.arange(n)[None, :], bootstrap_draws(n, rounds, seed)])
-        values = elo.lanes(data, draws)
-        point, samples = values[0], values[1:]
-        played = _played(data, _counts(draws[1:], n))
-    else:
-        bt = _BradleyTerry(**kwargs)
-        if not data.agents:
-            return {}
-        theta, _ = bt.fit(data, np.ones((1, n)))
-        point = bt.to_scale(theta[0])
-        counts = _counts(bootstrap_draws(n, rounds, seed), n)
-        boot, rated = bt.fit(data, counts, start=theta[0])
-        samples, played = bt.to_scale(boot), rated
+    if not data.agents:
+        return {}
+    with one_blas_thread():
+        point, samples, played = _bootstrap(fitter, data, rounds, seed)
     tail = (1.0 - confidence) / 2.0
     intervals: dict[str, RatingInterval] = {}
     for i, agent in enumerate(data.agents):
