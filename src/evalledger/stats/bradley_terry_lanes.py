@@ -14,9 +14,12 @@ of agents is centred on a mean log-strength of 0 (the geometric mean of 1).
 gradient is ``W_i - sum_j n_ij P_ij`` and the negative Hessian is the graph Laplacian with
 weights ``n_ij P_ij (1 - P_ij)``. The likelihood does not change when a group is shifted, so
 one agent per group (its lowest-numbered, the "root") is held at 0, which makes the system
-positive definite; groups are centred after convergence. A step that lowers the likelihood is
-halved (it rarely happens: the log-likelihood is concave), so each lane climbs to the unique
-optimum. Newton converges quadratically, so the lanes take a handful of iterations where the
+positive definite; groups are centred after convergence. A step of more than ``SMALL_STEP``
+that lowers the likelihood is halved until it does not. Smaller steps are not checked, which
+saves a likelihood per lane and step; that is a judgement, not a proof: near the optimum the
+concave log-likelihood is close to its quadratic model, whose Newton step climbs, and a lane
+that still fails to converge raises ``RuntimeError`` rather than returning a wrong rating.
+Newton converges quadratically, so the lanes take a handful of iterations where the
 reference Gauss-Seidel iteration took around a hundred sweeps; the bootstrap lanes start from
 the point estimate (warm start), which is close to every resample's optimum. A lane stops
 when its largest step is below ``tol`` (the same tolerance on the change of log-strength

@@ -18,7 +18,8 @@ Two rating systems are offered because they answer different questions:
 as "lanes" of numpy arrays (:mod:`~evalledger.stats.rating_events`,
 :mod:`~evalledger.stats.elo_lanes`, :mod:`~evalledger.stats.bradley_terry_lanes`), which
 gives the ratings of the plain per-outcome loops (kept as the reference in the tests) to
-well within 1e-6 rating points, about 30 times faster.
+well within 1e-6 rating points, for a quarter (Elo) to a fifteenth (Bradley-Terry) of their
+CPU time at 2,000 events and 100 bootstrap rounds.
 
 Both are reported on the familiar Elo scale (``initial`` +/- ``scale`` points per factor of
 ``base`` in odds), so they can be compared side by side.
