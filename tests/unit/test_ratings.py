@@ -354,11 +354,11 @@ def _naive_bootstrap(
 @pytest.mark.parametrize("method", ["elo", "bradley_terry"])
 @settings(max_examples=40, deadline=None)
 @given(events=events_strategy, seed=st.integers(min_value=0, max_value=2**32))
-def test_bootstrap_is_bit_identical_to_refitting_each_resample(
+def test_bootstrap_equals_refitting_each_resample(
     method: Literal["elo", "bradley_terry"], events: list[dict[str, float]], seed: int
 ) -> None:
-    # The bootstrap expands each event's outcomes once and reuses them; the intervals must
-    # be exactly (not approximately) those of refitting the public functions per resample.
+    # The bootstrap fits all resamples at once (Bradley-Terry from the point estimate); the
+    # intervals must be those of refitting the public functions on each resample, to 1e-6.
     rounds = 7
     samples = _naive_bootstrap(events, method, rounds, seed)
     point = elo_ratings(events) if method == "elo" else bradley_terry_ratings(events)
@@ -369,4 +369,5 @@ def test_bootstrap_is_bit_identical_to_refitting_each_resample(
         values = sorted(samples[agent])
         low = (1.0 - 0.95) / 2.0 * (len(values) - 1)
         lo, hi = math.floor(low), min(math.floor(low) + 1, len(values) - 1)
-        assert interval.lower == values[lo] + (values[hi] - values[lo]) * (low - lo)
+        expected = values[lo] + (values[hi] - values[lo]) * (low - lo)
+        assert interval.lower == pytest.approx(expected, abs=1e-6)

@@ -11,7 +11,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import FromClause, RowMapping, Select, Table, case, exists, func, select
+from sqlalchemy import (
+    FromClause,
+    RowMapping,
+    Select,
+    Table,
+    case,
+    exists,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.types import NullType
 
 from evalledger.competitions.models import OlympicEvent, OlympicEventParticipant
 from evalledger.db.dialect import insert
@@ -106,11 +117,16 @@ class EventRepository(Repository[OlympicEvent]):
         stmt = stmt.group_by(p.agent_type).order_by(p.agent_type)
         return list((await self.session.execute(stmt)).mappings())
 
-    async def scored_rows(self, event_type: str | None) -> Sequence[tuple[uuid.UUID, str, float]]:
-        """``(event_id, agent_type, score)`` of every scored participant, in event order."""
+    async def scored_rows(self, event_type: str | None) -> Sequence[tuple[Any, str, float]]:
+        """``(event, agent_type, score)`` of every scored participant, in event order.
+
+        ``event`` is the event id as the driver returns it, not a :class:`uuid.UUID`: it is
+        only compared with its neighbours to tell events apart, and converting 8,000 ids
+        was a third of the read's time on SQLite.
+        """
         p = participants.c
         stmt = (
-            select(p.event_id, p.agent_type, p.score)
+            select(type_coerce(p.event_id, NullType()), p.agent_type, p.score)
             .select_from(participants.join(events, events.c.id == p.event_id))
             .where(p.project_id == self.uow.project_id, p.score.is_not(None))
         )

@@ -1,6 +1,6 @@
 """Percentiles and the paired cluster bootstrap: pure Python, seeded, reproducible.
 
-No numpy (not a dependency of evalledger): the draws come from ``random.Random(seed)``, so the
+No numpy: the draws come from ``random.Random(seed)``, so the
 same data and seed give the same interval on every machine and every run, which is what lets a
 CI job re-run a comparison and get the figures it got before.
 """

@@ -3,8 +3,8 @@
 An *event* is one competition round: a mapping of agent name to that agent's score in the
 round. Every event is reduced to pairwise outcomes between its participants (higher score
 wins, equal scores tie), which is the data model both rating systems share. The module is
-pure: no I/O, no database, stdlib only, so it can be called from the API, the CLI or a
-notebook alike and is cheap to test exhaustively.
+pure: no I/O, no database, so it can be called from the API, the CLI or a notebook alike
+and is cheap to test exhaustively.
 
 Two rating systems are offered because they answer different questions:
 
@@ -14,6 +14,13 @@ Two rating systems are offered because they answer different questions:
   results at once; it is *order-independent* and is the statistically preferable summary
   of a fixed body of evidence.
 
+**How they are computed.** The point data and every bootstrap resample are fitted together
+as "lanes" of numpy arrays (:mod:`~evalledger.stats.rating_events`,
+:mod:`~evalledger.stats.elo_lanes`, :mod:`~evalledger.stats.bradley_terry_lanes`), which
+gives the ratings of the plain per-outcome loops (kept as the reference in the tests) to
+well within 1e-6 rating points, for a quarter (Elo) to a fifteenth (Bradley-Terry) of their
+CPU time at 2,000 events and 100 bootstrap rounds.
+
 Both are reported on the familiar Elo scale (``initial`` +/- ``scale`` points per factor of
 ``base`` in odds), so they can be compared side by side.
 """
@@ -21,12 +28,23 @@ Both are reported on the familiar Elo scale (``initial`` +/- ``scale`` points pe
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from evalledger.stats.bootstrap import percentile
+import numpy as np
+import numpy.typing as npt
+
+from evalledger.stats import bradley_terry_lanes, elo_lanes
+from evalledger.stats.bootstrap import check_bootstrap_parameters, percentile
+from evalledger.stats.rating_events import (
+    EventArrays,
+    FloatArray,
+    IntArray,
+    bootstrap_draws,
+    event_arrays,
+    one_blas_thread,
+)
 
 __all__ = [
     "RatingInterval",
@@ -55,27 +73,6 @@ class RatingInterval:
     upper: float
 
 
-def _outcome(score_a: float, score_b: float) -> float:
-    if score_a > score_b:
-        return 1.0
-    if score_a < score_b:
-        return 0.0
-    return 0.5
-
-
-def _event_outcomes(index: int, event: Event) -> list[tuple[str, str, float]]:
-    """The pairwise outcomes of one event (see :func:`pairwise_outcomes`), validated."""
-    for agent, score in event.items():
-        if not math.isfinite(score):
-            raise ValueError(
-                f"event {index}: score for agent {agent!r} must be finite, got {score!r}"
-            )
-    agents = sorted(event)
-    return [
-        (a, b, _outcome(event[a], event[b])) for i, a in enumerate(agents) for b in agents[i + 1 :]
-    ]
-
-
 def pairwise_outcomes(events: Iterable[Event]) -> list[tuple[str, str, float]]:
     """Expand events into ``(a, b, score_of_a)`` pairwise outcomes.
 
@@ -87,10 +84,14 @@ def pairwise_outcomes(events: Iterable[Event]) -> list[tuple[str, str, float]]:
     Raises ``ValueError`` for a non-finite score: NaN compares false both ways and would
     silently count as a tie, which is a data error rather than a result.
     """
-    outcomes: list[tuple[str, str, float]] = []
-    for index, event in enumerate(events):
-        outcomes.extend(_event_outcomes(index, event))
-    return outcomes
+    data = event_arrays(events)
+    names = data.agents
+    return [
+        (names[a], names[b], s)
+        for a, b, s in zip(
+            data.first.tolist(), data.second.tolist(), data.score.tolist(), strict=True
+        )
+    ]
 
 
 def _check_scale(base: float, scale: float) -> None:
@@ -99,6 +100,58 @@ def _check_scale(base: float, scale: float) -> None:
         raise ValueError(f"base must be > 1, got {base!r}")
     if not scale > 0.0:
         raise ValueError(f"scale must be > 0, got {scale!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Elo:
+    k: float = 4.0
+    base: float = 10.0
+    scale: float = 400.0
+    initial: float = 1000.0
+
+    def __post_init__(self) -> None:
+        _check_scale(self.base, self.scale)
+        if not self.k > 0.0:
+            raise ValueError(f"k must be > 0, got {self.k!r}")
+
+    def lanes(self, data: EventArrays, draws: IntArray) -> FloatArray:
+        """Ratings per lane and agent; ``draws`` is each lane's sequence of events."""
+        return elo_lanes.run(
+            data, draws, k=self.k, base=self.base, scale=self.scale, initial=self.initial
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _BradleyTerry:
+    scale: float = 400.0
+    base: float = 10.0
+    initial: float = 1000.0
+    max_iter: int = 100_000
+    tol: float = 1e-10
+    prior: float = 0.01
+
+    def __post_init__(self) -> None:
+        _check_scale(self.base, self.scale)
+        if not self.prior > 0.0:
+            raise ValueError(
+                f"prior must be > 0 (it keeps undefeated agents finite), got {self.prior!r}"
+            )
+        if self.max_iter < 1:
+            raise ValueError(f"max_iter must be >= 1, got {self.max_iter!r}")
+        if not self.tol > 0.0:
+            raise ValueError(f"tol must be > 0, got {self.tol!r}")
+
+    def fit(
+        self, data: EventArrays, counts: FloatArray, start: FloatArray | None = None
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Log-strengths per lane and whether the lane rates each agent."""
+        return bradley_terry_lanes.fit(
+            data, counts, prior=self.prior, tol=self.tol, max_iter=self.max_iter, start=start
+        )
+
+    def to_scale(self, theta: FloatArray) -> FloatArray:
+        converted: FloatArray = self.initial + self.scale * theta / math.log(self.base)
+        return converted
 
 
 def elo_ratings(
@@ -119,51 +172,12 @@ def elo_ratings(
     order), which is the defining difference from :func:`bradley_terry_ratings`. Only agents
     that took part in at least one pair appear in the result.
     """
-    _check_scale(base, scale)
-    if not k > 0.0:
-        raise ValueError(f"k must be > 0, got {k!r}")
-    return _elo(pairwise_outcomes(events), k=k, base=base, scale=scale, initial=initial)
-
-
-def _elo(
-    outcomes: Iterable[tuple[str, str, float]],
-    k: float = 4.0,
-    base: float = 10.0,
-    scale: float = 400.0,
-    initial: float = 1000.0,
-) -> dict[str, float]:
-    """:func:`elo_ratings` over already expanded (and validated) outcomes."""
-    ratings: dict[str, float] = {}
-    rating = ratings.get
-    for a, b, score_a in outcomes:
-        r_a = rating(a, initial)
-        r_b = rating(b, initial)
-        expected_a = 1.0 / (1.0 + base ** ((r_b - r_a) / scale))
-        expected_b = 1.0 / (1.0 + base ** ((r_a - r_b) / scale))
-        ratings[a] = r_a + k * (score_a - expected_a)
-        ratings[b] = r_b + k * ((1.0 - score_a) - expected_b)
-    return ratings
-
-
-def _components(neighbours: Mapping[str, Iterable[str]]) -> list[list[str]]:
-    """Connected components of the (undirected) "has played" graph, deterministic order."""
-    seen: set[str] = set()
-    components: list[list[str]] = []
-    for start in sorted(neighbours):
-        if start in seen:
-            continue
-        seen.add(start)
-        stack = [start]
-        component: list[str] = []
-        while stack:
-            node = stack.pop()
-            component.append(node)
-            for other in neighbours[node]:
-                if other not in seen:
-                    seen.add(other)
-                    stack.append(other)
-        components.append(sorted(component))
-    return components
+    elo = _Elo(k=k, base=base, scale=scale, initial=initial)
+    data = event_arrays(events)
+    if not data.agents:
+        return {}
+    values = elo.lanes(data, np.arange(data.events)[None, :])[0]
+    return dict(zip(data.agents, values.tolist(), strict=True))
 
 
 def bradley_terry_ratings(
@@ -189,18 +203,14 @@ def bradley_terry_ratings(
     real evidence. It is symmetric, so it never favours an agent, and it only touches pairs
     that actually met, so it invents no comparisons. ``prior`` must be > 0 for that reason.
 
-    **Solver.** The fixed point is found with Newman's (2023, JMLR, "Efficient computation of
-    rankings from pairwise comparisons") iteration
-    ``p_i <- sum_j w_ij p_j/(p_i+p_j) / sum_j w_ji/(p_i+p_j)``, which has exactly the same
-    fixed point as Hunter's (2004) MM / Zermelo iteration ``p_i <- W_i / sum_j n_ij/(p_i+p_j)``.
-    We deliberately do not use the MM form: its convergence rate degrades to ``1 - O(prior/n)``
-    when one agent dominates (the very case the prior exists for), so with a 0.01 prior and a
-    few hundred clean sweeps it needs 10^5+ iterations and, if stopped early, returns visibly
-    wrong ratings. Newman's form converges in a handful of iterations on the same data.
-    Updates are applied Gauss-Seidel style in sorted agent order (see the loop for why). The
-    slowest case for any such first-order scheme is a long sparse chain of agents that only
-    meet their neighbours (a 100-agent chain needs ~30k sweeps), hence the generous
-    ``max_iter``; typical leaderboards converge in tens to a few thousand sweeps.
+    **Solver.** Newton's method on the log-likelihood in log-strengths, with step halving
+    should a step ever lower the likelihood (:mod:`~evalledger.stats.bradley_terry_lanes`),
+    until no log-strength moves by ``tol`` in a step. It reaches the same optimum as the
+    Gauss-Seidel fixed-point iteration of Newman (2023, JMLR, "Efficient computation of
+    rankings from pairwise comparisons") that computed it until issue 20 (kept in the tests
+    as the reference; they agree to 1e-6 rating points), in a handful of steps instead of tens
+    to thousands of sweeps, and without their slow cases (one agent sweeping the board, long
+    sparse chains of agents). ``max_iter`` bounds the Newton steps.
 
     **Scale.** Strengths are converted to the Elo-like scale as
     ``initial + scale * log_base(p_i / geometric_mean(p))``, so ``initial`` is the average
@@ -213,100 +223,51 @@ def bradley_terry_ratings(
     ``RuntimeError`` if the iteration has not converged after ``max_iter`` steps (rather than
     returning silently wrong numbers).
     """
-    _check_scale(base, scale)
-    if not prior > 0.0:
-        raise ValueError(f"prior must be > 0 (it keeps undefeated agents finite), got {prior!r}")
-    if max_iter < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
-    if not tol > 0.0:
-        raise ValueError(f"tol must be > 0, got {tol!r}")
-
-    return _bradley_terry(
-        pairwise_outcomes(events),
-        scale=scale,
-        base=base,
-        initial=initial,
-        max_iter=max_iter,
-        tol=tol,
-        prior=prior,
+    fit = _BradleyTerry(
+        scale=scale, base=base, initial=initial, max_iter=max_iter, tol=tol, prior=prior
     )
-
-
-def _bradley_terry(
-    outcomes: Iterable[tuple[str, str, float]],
-    scale: float = 400.0,
-    base: float = 10.0,
-    initial: float = 1000.0,
-    max_iter: int = 100_000,
-    tol: float = 1e-10,
-    prior: float = 0.01,
-) -> dict[str, float]:
-    """:func:`bradley_terry_ratings` over already expanded (and validated) outcomes.
-
-    Agents are numbered in sorted order and the sweep runs over lists of
-    ``(opponent, wins_for, wins_against)``, with exactly the floating-point operations of the
-    dict form in the same order, so the numbers are bit-for-bit those of the plain loop.
-    """
-    # wins[a][b]: (possibly fractional) number of times a beat b, including the prior.
-    wins: dict[str, dict[str, float]] = {}
-    for a, b, score_a in outcomes:
-        row_a = wins.setdefault(a, {})
-        row_b = wins.setdefault(b, {})
-        if b not in row_a:
-            row_a[b] = prior / 2.0
-            row_b[a] = prior / 2.0
-        row_a[b] += score_a
-        row_b[a] += 1.0 - score_a
-    if not wins:
+    data = event_arrays(events)
+    if not data.agents:
         return {}
-
-    # Fixed iteration order (sorted) so floating-point sums do not depend on input order.
-    agents = sorted(wins)
-    number = {a: i for i, a in enumerate(agents)}
-    opponents = {a: sorted(wins[a]) for a in agents}
-    components = [[number[a] for a in c] for c in _components(opponents)]
-    rows = [[(number[j], wins[a][j], wins[j][a]) for j in opponents[a]] for a in agents]
-    everyone = range(len(agents))
-    strength = [1.0] * len(agents)
-    log, exp, fsum = math.log, math.exp, math.fsum
-
-    for _ in range(max_iter):
-        # Gauss-Seidel sweep (each update sees the ones before it in sorted order). The
-        # all-at-once (Jacobi) form of this iteration can oscillate forever: for two agents it
-        # maps the log-odds L to 2*log(w_ab/w_ba) - L.
-        updated = strength[:]
-        for i in everyone:
-            p_i = updated[i]
-            numerator = 0.0
-            denominator = 0.0
-            for j, w_ij, w_ji in rows[i]:
-                p_j = updated[j]
-                total = p_i + p_j
-                numerator += w_ij * p_j / total
-                denominator += w_ji / total
-            updated[i] = numerator / denominator
-        # The likelihood is invariant to rescaling each component, so pin each component's
-        # geometric mean to 1; this keeps numbers bounded and makes the change test meaningful.
-        for component in components:
-            shift = exp(fsum([log(updated[m]) for m in component]) / len(component))
-            for m in component:
-                updated[m] /= shift
-        change = max([abs(log(updated[m] / strength[m])) for m in everyone])
-        strength = updated
-        if change < tol:
-            break
-    else:
-        raise RuntimeError(f"Bradley-Terry did not converge within max_iter={max_iter} (tol={tol})")
-
-    log_base = math.log(base)
-    return {a: initial + scale * math.log(strength[i]) / log_base for i, a in enumerate(agents)}
+    with one_blas_thread():
+        theta, _ = fit.fit(data, np.ones((1, data.events)))
+    return dict(zip(data.agents, fit.to_scale(theta[0]).tolist(), strict=True))
 
 
-#: method -> (rating function over events, the same over expanded outcomes)
-_METHODS: dict[str, tuple[Callable[..., dict[str, float]], Callable[..., dict[str, float]]]] = {
-    "elo": (elo_ratings, _elo),
-    "bradley_terry": (bradley_terry_ratings, _bradley_terry),
-}
+def _counts(draws: IntArray, events: int) -> FloatArray:
+    """How often each lane drew each event (``lanes x events``)."""
+    lanes = draws.shape[0]
+    flat = (np.arange(lanes, dtype=np.int64)[:, None] * events + draws).ravel()
+    counts: FloatArray = (
+        np.bincount(flat, minlength=lanes * events).reshape(lanes, events).astype(np.float64)
+    )
+    return counts
+
+
+def _played(data: EventArrays, counts: FloatArray) -> npt.NDArray[np.bool_]:
+    """Per lane and agent: whether the agent has a pair in the lane's events."""
+    agents = len(data.agents)
+    member = np.zeros((data.events, agents))
+    event_of = data.event_of
+    member[event_of, data.first] = 1.0
+    member[event_of, data.second] = 1.0
+    played: npt.NDArray[np.bool_] = (counts @ member) > 0.0
+    return played
+
+
+def _bootstrap(
+    fitter: _Elo | _BradleyTerry, data: EventArrays, rounds: int, seed: int
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Point ratings, ratings per resample and whether each resample rates each agent."""
+    n = data.events
+    draws = bootstrap_draws(n, rounds, seed)
+    counts = _counts(draws, n)
+    if isinstance(fitter, _Elo):
+        values = fitter.lanes(data, np.vstack([np.arange(n)[None, :], draws]))
+        return values[0], values[1:], _played(data, counts)
+    theta, _ = fitter.fit(data, np.ones((1, n)))
+    boot, rated = fitter.fit(data, counts, start=theta[0])
+    return fitter.to_scale(theta[0]), fitter.to_scale(boot), rated
 
 
 def bootstrap_intervals(
@@ -321,50 +282,38 @@ def bootstrap_intervals(
 
     Whole *events* are resampled with replacement (not individual pairs), because the pairs
     of one event share that event's conditions and are not independent. Randomness comes
-    only from ``random.Random(seed)``, so the same inputs and seed give identical output.
-    ``kwargs`` are passed to the rating function (e.g. ``k`` for Elo).
+    only from ``random.Random(seed)`` (resample ``r`` is the ``r``-th run of ``n`` draws of
+    ``randrange(n)``), so the same inputs and seed give identical output. ``kwargs`` are
+    passed to the rating function (e.g. ``k`` for Elo).
 
     ``rating`` is the point estimate on the full data; ``lower``/``upper`` are the
     ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` percentiles of the bootstrap
     ratings. An agent missing from a resample is skipped for that round (its rating there is
     undefined, not "initial"); an agent missing from every resample gets an unbounded
     interval ``(-inf, inf)`` since the bootstrap says nothing about it.
+
+    All resamples are fitted at once; Bradley-Terry's start from the point estimate (a warm
+    start: the same optimum, fewer steps).
     """
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
-    if rounds < 1:
-        raise ValueError(f"rounds must be >= 1, got {rounds!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    compute, from_outcomes = _METHODS[method]
-    data = list(events)
-    point = compute(data, **kwargs)  # validates the parameters and the scores
-    if not data:
+    if method not in ("elo", "bradley_terry"):
+        raise ValueError(f"method must be one of ['bradley_terry', 'elo'], got {method!r}")
+    check_bootstrap_parameters(rounds, confidence)
+    fitter = _Elo(**kwargs) if method == "elo" else _BradleyTerry(**kwargs)
+    data = event_arrays(events)
+    if not data.agents:
         return {}
-
-    # A resample's outcomes are its events' outcomes in resample order, so each event is
-    # expanded once here rather than once per draw; the fits see exactly the same input.
-    per_event = [_event_outcomes(index, event) for index, event in enumerate(data)]
-    rng = random.Random(seed)
-    draw = rng.randrange
-    samples: dict[str, list[float]] = {agent: [] for agent in point}
-    n = len(data)
-    for _ in range(rounds):
-        resample = [per_event[draw(n)] for _ in range(n)]
-        outcomes = [outcome for event in resample for outcome in event]
-        for agent, value in from_outcomes(outcomes, **kwargs).items():
-            samples[agent].append(value)
-
+    with one_blas_thread():
+        point, samples, played = _bootstrap(fitter, data, rounds, seed)
     tail = (1.0 - confidence) / 2.0
     intervals: dict[str, RatingInterval] = {}
-    for agent, rating in point.items():
-        values = sorted(samples[agent])
-        if values:
-            lower = percentile(values, tail)
-            upper = percentile(values, 1.0 - tail)
+    for i, agent in enumerate(data.agents):
+        values_i = sorted(samples[played[:, i], i].tolist())
+        if values_i:
+            lower = percentile(values_i, tail)
+            upper = percentile(values_i, 1.0 - tail)
         else:
             lower, upper = -math.inf, math.inf
-        intervals[agent] = RatingInterval(rating=rating, lower=lower, upper=upper)
+        intervals[agent] = RatingInterval(rating=float(point[i]), lower=lower, upper=upper)
     return intervals
 
 
