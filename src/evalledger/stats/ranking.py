@@ -13,7 +13,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from evalledger.stats.align import RunSamples, align_values, dataset_changed, scorer_values
 from evalledger.stats.bootstrap import check_bootstrap_parameters
@@ -21,7 +21,9 @@ from evalledger.stats.clustered import MeanEstimate, group_by_cluster, mean_esti
 from evalledger.stats.compare import Kind, TestName, compare_alignment, kind_of, z_for
 from evalledger.stats.jsonable import AsDict
 from evalledger.stats.multiple import check_alpha, holm_adjust
-from evalledger.stats.ratings import RatingInterval, bootstrap_intervals
+
+if TYPE_CHECKING:  # the fit needs numpy; the remote Client imports this module for its types
+    from evalledger.stats.ratings import RatingInterval
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ def bradley_terry(
 ) -> dict[str, RatingInterval]:
     """Bradley-Terry ratings of the models from per-sample pairwise outcomes, with bootstrap
     intervals: the competitions' own fit and bootstrap, which resample whole samples."""
+    from evalledger.stats.ratings import bootstrap_intervals
+
     return bootstrap_intervals(
         sample_events(runs, scorer), "bradley_terry", rounds=rounds, seed=seed
     )
