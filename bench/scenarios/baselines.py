@@ -4,10 +4,9 @@ The raw table mirrors ``custody_test_results`` column for column, with the JSON 
 ``text`` (asyncpg's COPY needs a binary codec for ``jsonb``), no indexes beyond the primary
 key and no counters: it is what the hardware and PostgreSQL allow, not a usable ledger.
 
-A second COPY goes into ``bench_clone_results``, created ``LIKE custody_test_results INCLUDING
-ALL`` (the real table's indexes, defaults and CHECK constraints; no foreign keys): the ceiling
-for a table that must answer the ledger's queries, to show how much of the gap between the
-batch path and the plain-table COPY is the table itself.
+The fair peer of the batch path, COPY into a table with the same indexes, is measured beside
+the batch itself (``bench/scenarios/batch.py``), interleaved with it; the plain table here is
+for information: how much of the gap is the table's indexes.
 """
 
 from __future__ import annotations
@@ -90,22 +89,6 @@ async def raw_asyncpg(ctx: Context) -> list[Figure]:
                 "5000 rows per COPY",
             )
         )
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS bench_clone_results "
-            "(LIKE custody_test_results INCLUDING ALL)"
-        )
-        await conn.execute("TRUNCATE bench_clone_results")
-        figures.append(
-            await _copy_rate(
-                conn,
-                "bench_clone_results",
-                raw_rows(total, 3),
-                "raw.copy_indexed.postgresql",
-                "raw asyncpg copy_records_to_table, clone of custody_test_results with its indexes",
-                "5000 rows per COPY; no foreign keys, no counters",
-            )
-        )
-        await conn.execute("DROP TABLE bench_clone_results")
         rows = raw_rows(total, 2)
         placeholders = ", ".join(f"${i + 1}" for i in range(len(COLUMNS)))
         sql = f"INSERT INTO bench_raw_results ({', '.join(COLUMNS)}) VALUES ({placeholders})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from pathlib import Path
@@ -18,7 +19,8 @@ import httpx
 from bench.core import ROOT, Context, Figure, rate_figure, scenario
 from bench.servers import free_port, hammer, server
 
-MLFLOW_DB = "mlflow_bench"
+#: ``BENCH_PG_DB`` (bench/run.py) names this one too: ``<it>_mlflow``.
+MLFLOW_DB = f"{os.environ['BENCH_PG_DB']}_mlflow" if "BENCH_PG_DB" in os.environ else "mlflow_bench"
 
 
 async def _fresh_pg(ctx: Context) -> str:

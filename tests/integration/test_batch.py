@@ -71,6 +71,26 @@ async def test_retried_batch_changes_nothing(seeded: Ledger) -> None:
     assert (await seeded.get_custody_metrics("guardian")).total_tests_given == 75
 
 
+async def test_a_batch_is_one_audit_row_listing_what_it_recorded(seeded: Ledger) -> None:
+    """A batch is one mutation: one audit row (not one per result), named by its first id,
+    listing the ids it recorded in batch order; a re-sent batch's row lists only what it
+    added, and one that added nothing lists nothing."""
+    first = _results(COPY_MIN_ROWS, ["guardian", "sandbox"])
+    await seeded.record_custody_tests(first)
+    mixed = first[:10] + _results(5, ["guardian"])
+    await seeded.record_custody_tests(mixed)
+    await seeded.record_custody_tests(first)  # the COPY path meets stored ids
+    page = await seeded.list_audit_log(entity_type="custody_test_batch")
+    assert len(page.items) == 3
+    again, small, big = page.items  # newest first
+    assert big.entity_id == first[0]["id"]
+    assert big.changes["ids"] == [r["id"] for r in first]
+    assert (small.changes["recorded"], small.changes["duplicates"]) == (5, 10)
+    assert small.changes["ids"] == [r["id"] for r in mixed[10:]]
+    assert (again.changes["recorded"], again.changes["ids"]) == (0, [])
+    assert (await seeded.list_audit_log(entity_type="custody_test_result")).items == []
+
+
 async def test_unknown_agent_writes_nothing(seeded: Ledger) -> None:
     items = _results(10, ["guardian", "ghost"])
     with pytest.raises(NotFoundError, match="ghost"):

@@ -104,7 +104,12 @@ async def record_batch(
     with gc_paused():
         rows = _rows(items, ids, agents, uow.project_id, rules, now)
         pending = await start_insert_new(
-            uow.session, results, COLUMNS, rows, row_security=uow.db.row_security
+            uow.session,
+            results,
+            COLUMNS,
+            rows,
+            row_security=uow.db.row_security,
+            expect_new=True,  # fresh ids; a retried batch's COPY fails and is decided safely
         )
         try:
             # While the database stores the rows: the answer, from the keys being inserted.
@@ -118,11 +123,19 @@ async def record_batch(
             uow, items, ids, {rid for rid in ids if rid not in inserted}
         )
     await repo.set_many(answer.changed)  # one statement for every agent of the batch
+    # One audit row for the batch (one mutation), named by its first result id, listing the
+    # ids it recorded (batch order; duplicates changed nothing): as complete as a row per
+    # result, for one write instead of one per result.
     uow.audit(
         "custody_test_batch",
         ids[0] if ids else "-",
         "create",
-        {"results": len(items), "recorded": len(inserted), "duplicates": answer.duplicates},
+        {
+            "results": len(items),
+            "recorded": len(inserted),
+            "duplicates": answer.duplicates,
+            "ids": [str(rid) for rid in ids if not answer.duplicates or rid in inserted],
+        },
     )
     return BatchRecorded(
         recorded=len(inserted),

@@ -239,6 +239,10 @@ class RequestModel(BaseModel):
                     continue
             elif kind is float and _plain_float(value, in_json):
                 continue
+            elif (kind is list or kind is dict) and not value:
+                # An empty list or object (each instance's own default_factory value, so not
+                # ``default``): nothing to check, no JSON encoding of "[]" per result.
+                continue
             try:
                 stored = storable(value, in_json=in_json)
             except Unstorable as exc:
