@@ -21,6 +21,18 @@ def insert(dialect_name: str, target: type[DeclarativeBase] | Table) -> Any:
     return sqlite.insert(target)
 
 
+def codepoint_order(dialect_name: str, column: Any) -> Any:
+    """A text column compared by Unicode code point, as Python's ``sorted`` compares ``str``.
+
+    PostgreSQL sorts by the database's collation (``en_US``: case- and punctuation-aware);
+    ``COLLATE "C"`` compares the UTF-8 bytes, which is code point order. SQLite's default
+    ``BINARY`` collation already is.
+    """
+    if dialect_name == "postgresql":
+        return column.collate("C")
+    return column
+
+
 def day_text(dialect_name: str, column: Any) -> Any:
     """The UTC calendar day of a timestamp column as ``YYYY-MM-DD`` text (for GROUP BY)."""
     if dialect_name == "postgresql":
