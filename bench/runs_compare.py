@@ -84,7 +84,18 @@ def chunks(rows: list[Row], size: int = 20_000) -> Iterator[list[Row]]:
 
 
 async def load(ledger: Ledger, url: str, n: int, epochs: int) -> tuple[uuid.UUID, uuid.UUID]:
-    """Record a base and a candidate run of ``n`` samples and bulk-load their scores."""
+    """Record a base and a candidate run of ``n`` samples and bulk-load their scores (or,
+    with ``--keep``, find the ones an earlier run of the bench left)."""
+    if url.startswith("postgresql"):
+        raw = await asyncpg.connect(f"{PG_ADMIN}/{DB}")
+        try:
+            found = await raw.fetch(
+                "SELECT id FROM eval_runs WHERE task = $1 ORDER BY model", f"bench-{n}-{epochs}"
+            )
+        finally:
+            await raw.close()
+        if len(found) == 2:
+            return found[0]["id"], found[1]["id"]
     ids = []
     for candidate in (False, True):
         recorded = await ledger.record_run(
@@ -149,11 +160,13 @@ async def profile(
     return out.getvalue()
 
 
-async def fresh_postgres() -> str:
+async def fresh_postgres(keep: bool) -> str:
     admin = await asyncpg.connect(f"{PG_ADMIN}/postgres")
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB}"')
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB)
+        if not (keep and exists):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{DB}"')
     finally:
         await admin.close()
     return f"{PG_ADMIN.replace('postgresql://', 'postgresql+asyncpg://')}/{DB}"
@@ -229,13 +242,17 @@ async def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--backend", choices=["both", "postgresql", "sqlite"], default="both")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database (and reuse its runs)"
+    )
     args = parser.parse_args()
     if args.backend in ("both", "postgresql"):
-        url = await fresh_postgres()
+        url = await fresh_postgres(args.keep)
         try:
             figures = await bench_backend("postgresql", url, args)
         finally:
-            await drop_postgres()
+            if not args.keep:
+                await drop_postgres()
         ratios("postgresql", figures, args)
     if args.backend in ("both", "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:

@@ -59,7 +59,7 @@ class RunComparisonService:
     ) -> ScorerComparison:
         """One scorer: its pairs joined in SQL, its figures computed on arrays."""
         paired, unpaired = await repo.paired_values(self.uow, base_id, candidate_id, scorer)
-        values = np.concatenate([paired.base, paired.candidate, np.array(unpaired)])
+        values = np.concatenate([paired.base, paired.candidate, unpaired])
         if not np.isfinite(values).all():
             raise ValueError(f"scores: scorer {scorer!r} has a non-finite value")
         kind = kind_from(paired_arrays.is_binary(values), scorer)

@@ -16,17 +16,19 @@ each run (:func:`scored_values`) and pairs in Python.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, Subquery, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Float, Select, case, cast, func, literal, or_, select, union_all
 
-from evalledger.db.dialect import codepoint_order
+from evalledger.db.dialect import codepoint_order, column_arrays, column_lists
 from evalledger.runs.repository import runs, samples, scores
 from evalledger.stats.align import MissingSample, SampleScore
 from evalledger.stats.paired_arrays import PairedValues
+from evalledger.stats.resample import Floats
 from evalledger.uow import UnitOfWork
 
 
@@ -51,77 +53,85 @@ async def scorers_used(uow: UnitOfWork, run_ids: Sequence[uuid.UUID]) -> list[st
     return sorted((await uow.session.execute(stmt)).scalars())
 
 
-def _scored(uow: UnitOfWork, run_id: uuid.UUID, scorer: str, name: str) -> Subquery:
-    """(sample id, epoch, value) of one scorer of one run."""
+def _scored(uow: UnitOfWork, run_id: uuid.UUID, scorer: str, side: int) -> Select[Any]:
+    """(sample id, epoch, side, value) of one scorer of one run; ``side`` 0 base, 1 candidate."""
     return (
-        select(samples.c.sample_id, samples.c.epoch, _value().label("value"))
+        select(
+            samples.c.sample_id,
+            samples.c.epoch,
+            literal(side).label("side"),
+            _value().label("value"),
+        )
         .select_from(scores.join(samples, samples.c.id == scores.c.sample_pk))
         .where(
             scores.c.run_id == run_id,
+            samples.c.run_id == run_id,  # implied; lets the planner read only this run's samples
             scores.c.scorer == scorer,
             scores.c.project_id == uow.project_id,
             _value().is_not(None),
         )
-        .subquery(name)
     )
 
 
 async def paired_values(
     uow: UnitOfWork, base_id: uuid.UUID, candidate_id: uuid.UUID, scorer: str
-) -> tuple[PairedValues, list[float]]:
+) -> tuple[PairedValues, Floats]:
     """One scorer's pairs of the two runs, and the values of the samples in one run only
-    (the kind of a scorer, pass/fail or not, is decided over all of its values)."""
-    base = _scored(uow, base_id, scorer, "base")
-    candidate = _scored(uow, candidate_id, scorer, "candidate")
-    same = and_(base.c.sample_id == candidate.c.sample_id, base.c.epoch == candidate.c.epoch)
-    order = (codepoint_order(uow.dialect, base.c.sample_id), base.c.epoch)
-    previous = func.lag(base.c.sample_id).over(order_by=order)
-    lower = candidate.c.value < base.c.value
-    stmt = (
-        select(
-            case((previous == base.c.sample_id, 0), else_=1),
-            base.c.value,
-            candidate.c.value,
-            case((lower, base.c.sample_id)),
-            case((lower, base.c.epoch)),
-        )
-        .select_from(base.join(candidate, same))
-        .order_by(*order)
+    (the kind of a scorer, pass/fail or not, is decided over all of its values).
+
+    One pass: both runs' rows, grouped by (sample id, epoch), give per group the base's and
+    the candidate's value (NULL where that run lacks it) and the sample's number in code-point
+    order (``dense_rank``), by which numpy orders the pairs (as Python sorts ``str``) and
+    tells the epochs of one sample; the sample id itself only where a pair is named.
+    """
+    both = union_all(
+        _scored(uow, base_id, scorer, 0), _scored(uow, candidate_id, scorer, 1)
+    ).subquery("both")
+    base = func.max(case((both.c.side == 0, both.c.value)))
+    candidate = func.max(case((both.c.side == 1, both.c.value)))
+    sample = codepoint_order(uow.dialect, both.c.sample_id)
+    named = or_(candidate < base, base.is_(None), candidate.is_(None))
+    columns = (
+        func.dense_rank().over(order_by=sample),
+        both.c.epoch,
+        base,
+        candidate,
+        case((named, func.min(both.c.sample_id))),
     )
+    stmt = column_arrays(uow.dialect, columns, both, group_by=(sample, both.c.epoch))
     rows = (await uow.session.execute(stmt)).all()
-    starts, base_values, candidate_values, sample_ids, epochs = (
-        (tuple(column) for column in zip(*rows, strict=True)) if rows else ((), (), (), (), ())
+    rank_list, epoch_list, base_list, candidate_list, name_list = column_lists(
+        uow.dialect, rows, len(columns)
     )
-    missing_rows = (await uow.session.execute(_one_run_only(base, candidate, same))).all()
-    missing = sorted(
-        (MissingSample(sid, epoch, absent) for absent, sid, epoch, _ in missing_rows),
-        key=lambda m: (m.sample_id, m.epoch),
+    # (sample id, epoch) order: sample ids numbered in code-point order, then epochs.
+    order = np.lexsort((np.array(epoch_list, dtype=np.int64), np.array(rank_list, dtype=np.int64)))
+    positions: list[int] = order.tolist()
+    ranks = np.array(rank_list, dtype=np.int64)[order]
+    base_values = np.array(base_list, dtype=np.float64)[order]  # NULL: NaN
+    candidate_values = np.array(candidate_list, dtype=np.float64)[order]
+    epochs = [epoch_list[i] for i in positions]
+    sample_ids = [name_list[i] for i in positions]
+    only_base, only_candidate = np.isnan(candidate_values), np.isnan(base_values)
+    paired = ~(only_base | only_candidate)
+    missing = tuple(
+        MissingSample(sample_ids[i], epochs[i], "candidate" if only_base[i] else "base")
+        for i in np.flatnonzero(~paired).tolist()
     )
-    paired = PairedValues(
+    unpaired = np.where(only_base, base_values, candidate_values)[~paired]
+    keep = paired.tolist()
+    sample_ranks = ranks[paired]
+    new_sample = np.ones(len(sample_ranks), dtype=bool)
+    new_sample[1:] = sample_ranks[1:] != sample_ranks[:-1]
+    values = PairedValues(
         scorer=scorer,
-        base=np.array(base_values, dtype=np.float64),
-        candidate=np.array(candidate_values, dtype=np.float64),
-        starts=np.flatnonzero(np.array(starts, dtype=np.int64)),
-        sample_ids=sample_ids,
-        epochs=epochs,
-        missing=tuple(missing),
+        base=base_values[paired],
+        candidate=candidate_values[paired],
+        starts=np.flatnonzero(new_sample),
+        sample_ids=list(itertools.compress(sample_ids, keep)),
+        epochs=list(itertools.compress(epochs, keep)),
+        missing=missing,
     )
-    return paired, [float(value) for *_, value in missing_rows]
-
-
-def _one_run_only(base: Subquery, candidate: Subquery, same: Any) -> Any:
-    """(absent from, sample id, epoch, value) of the pairs only one of the runs scored."""
-    only_base = (
-        select(literal("candidate"), base.c.sample_id, base.c.epoch, base.c.value)
-        .select_from(base.outerjoin(candidate, same))
-        .where(candidate.c.sample_id.is_(None))
-    )
-    only_candidate = (
-        select(literal("base"), candidate.c.sample_id, candidate.c.epoch, candidate.c.value)
-        .select_from(candidate.outerjoin(base, same))
-        .where(base.c.sample_id.is_(None))
-    )
-    return union_all(only_base, only_candidate)
+    return values, unpaired
 
 
 async def scored_values(uow: UnitOfWork, run_id: uuid.UUID) -> list[SampleScore]:
