@@ -119,7 +119,8 @@ async def load(ledger: Ledger, url: str, n: int, epochs: int) -> tuple[uuid.UUID
                 await raw.copy_records_to_table(
                     "eval_sample_scores", records=score_rows, columns=SCORE_COLUMNS
                 )
-                await raw.execute("ANALYZE eval_samples; ANALYZE eval_sample_scores")
+                await raw.execute("VACUUM ANALYZE eval_samples")
+                await raw.execute("VACUUM ANALYZE eval_sample_scores")
             finally:
                 await raw.close()
         else:
