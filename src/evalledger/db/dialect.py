@@ -21,6 +21,45 @@ def insert(dialect_name: str, target: type[DeclarativeBase] | Table) -> Any:
     return sqlite.insert(target)
 
 
+def codepoint_order(dialect_name: str, column: Any) -> Any:
+    """A text column compared by Unicode code point, as Python's ``sorted`` compares ``str``.
+
+    PostgreSQL sorts by the database's collation (``en_US``: case- and punctuation-aware);
+    ``COLLATE "C"`` compares the UTF-8 bytes, which is code point order. SQLite's default
+    ``BINARY`` collation already is.
+    """
+    if dialect_name == "postgresql":
+        return column.collate("C")
+    return column
+
+
+def column_arrays(
+    dialect_name: str, columns: Sequence[Any], from_: Any, group_by: Sequence[Any] = ()
+) -> Any:
+    """A statement that reads ``columns`` of ``from_`` (grouped by ``group_by``, if given), in
+    no particular order, for :func:`column_lists`.
+
+    PostgreSQL: one row holding one array per column (``array_agg``), which asyncpg decodes
+    in C: 100,000 values cost a fraction of what 100,000 result rows do (a row object each).
+    SQLite (in process, no arrays): the rows.
+    """
+    stmt = select(*columns).select_from(from_).group_by(*group_by)
+    if dialect_name == "postgresql":
+        rows = stmt.subquery("rows")
+        return select(*[func.array_agg(column) for column in rows.c])
+    return stmt
+
+
+def column_lists(dialect_name: str, rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """The values of :func:`column_arrays`' result ``rows``, one list per column (in the same
+    order in every column)."""
+    if dialect_name == "postgresql":
+        return [list(values or []) for values in rows[0]] if rows else [[] for _ in range(width)]
+    return (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    )
+
+
 def day_text(dialect_name: str, column: Any) -> Any:
     """The UTC calendar day of a timestamp column as ``YYYY-MM-DD`` text (for GROUP BY)."""
     if dialect_name == "postgresql":

@@ -1,7 +1,9 @@
 """Comparing recorded runs: load their scored samples and hand them to the pure statistics.
 
 The figures come from :mod:`evalledger.stats` (docs/statistics.md); this service only reads
-the two runs (a 404 names the unknown one), turns the statistics' ``ValueError`` into a
+the two runs (a 404 names the unknown one) with each scorer's pairs joined in SQL and read
+into arrays (:func:`.compare_repository.paired_values`: a run of 100,000 samples is not
+100,000 Python objects), turns the statistics' ``ValueError`` into a
 :class:`~evalledger.errors.ValidationFailed` naming the parameter, and returns the
 comparison with the gate's verdict in one answer, so a CI job needs one call.
 
@@ -17,12 +19,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from evalledger.errors import NotFoundError, ValidationFailed
 from evalledger.runs import compare_repository as repo
 from evalledger.runs.compare_schemas import RatingOut, RunComparison, RunLeaderboard, RunRef
 from evalledger.runs.repository import get_run
+from evalledger.stats import paired_arrays
 from evalledger.stats.align import RunSamples
-from evalledger.stats.compare import compare
+from evalledger.stats.compare import ScorerComparison, chosen_scorers, comparison_of, kind_from
 from evalledger.stats.gate import gate
 from evalledger.stats.ranking import bradley_terry, rank_models
 from evalledger.uow import UnitOfWork
@@ -43,12 +48,25 @@ class RunComparisonService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
 
-    async def _run(self, run_id: uuid.UUID, field: str) -> tuple[Any, RunSamples]:
+    async def _run(self, run_id: uuid.UUID, field: str) -> Any:
         row = await get_run(self.uow, run_id)
         if row is None:
             raise NotFoundError(f"{field}: no run {run_id} in this project", field=field)
-        values = await repo.scored_values(self.uow, run_id)
-        return row, RunSamples(values, row["dataset_hash"])
+        return row
+
+    async def _compare_scorer(
+        self, base_id: uuid.UUID, candidate_id: uuid.UUID, scorer: str, rounds: int, seed: int
+    ) -> ScorerComparison | None:
+        """One scorer: its pairs joined in SQL, its figures computed on arrays; None when
+        neither run has a value of it."""
+        paired, unpaired = await repo.paired_values(self.uow, base_id, candidate_id, scorer)
+        if not len(paired.base) and not paired.missing:
+            return None
+        values = np.concatenate([paired.base, paired.candidate, unpaired])
+        if not np.isfinite(values).all():
+            raise ValueError(f"scores: scorer {scorer!r} has a non-finite value")
+        kind = kind_from(paired_arrays.is_binary(values), scorer)
+        return paired_arrays.compare_paired(paired, kind, rounds=rounds, seed=seed)
 
     async def compare_runs(
         self,
@@ -62,12 +80,25 @@ class RunComparisonService:
         rounds: int,
         seed: int,
     ) -> RunComparison:
-        base_row, base = await self._run(base_id, "base")
-        candidate_row, candidate = await self._run(candidate_id, "candidate")
+        base_row = await self._run(base_id, "base")
+        candidate_row = await self._run(candidate_id, "candidate")
+        ids = [base_id, candidate_id]
         try:
-            comparison = compare(base, candidate, scorers=scorers or None, rounds=rounds, seed=seed)
+            # Named scorers are not looked up first (the DISTINCT over both runs' scores is a
+            # fifth of a pass/fail comparison at 100,000 samples): one neither run used shows
+            # as no values, and only then are the known ones read, for the refusal.
+            known = None if scorers else await repo.scorers_used(self.uow, ids)
+            names = known or list(dict.fromkeys(scorers or ()))
+            entries = []
+            for name in names:
+                entry = await self._compare_scorer(base_id, candidate_id, name, rounds, seed)
+                if entry is None:
+                    chosen_scorers(await repo.scorers_used(self.uow, ids), names)  # raises
+                else:
+                    entries.append(entry)
         except ValueError as exc:
             raise ValidationFailed(str(exc), field="scorer") from exc
+        comparison = comparison_of(base_row["dataset_hash"], candidate_row["dataset_hash"], entries)
         verdict = gate(
             comparison,
             alpha=alpha,

@@ -15,7 +15,7 @@ usual standard error; with every epoch an identical copy it is unchanged, as it 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,13 +50,22 @@ def clustered_stderr(groups: Groups) -> float | None:
     One cluster carries no information about the spread between clusters, so there is no
     standard error to give (Inspect would divide by zero).
     """
-    count = len(groups)
-    if count < 2:
-        return None
     n = sum(len(group) for group in groups)
-    mean = math.fsum(math.fsum(group) for group in groups) / n
-    spread = math.fsum(math.fsum(v - mean for v in group) ** 2 for group in groups)
-    return math.sqrt(spread * count / (count - 1)) / n
+    mean = math.fsum(math.fsum(group) for group in groups) / n if n else 0.0
+    return stderr_from_spread(len(groups), n, lambda: _spread(groups, mean))
+
+
+def _spread(groups: Groups, mean: float) -> float:
+    """sum over clusters of (sum of the cluster's deviations from ``mean``)^2."""
+    return math.fsum(math.fsum(v - mean for v in group) ** 2 for group in groups)
+
+
+def stderr_from_spread(clusters: int, n: int, spread: Callable[[], float]) -> float | None:
+    """The clustered standard error from ``spread`` (see :func:`_spread`), computed only when
+    there are at least 2 of the ``clusters`` (over ``n`` values)."""
+    if clusters < 2:
+        return None
+    return math.sqrt(spread() * clusters / (clusters - 1)) / n
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,28 @@ def mean_estimate(groups: Groups, binary: bool, z: float = Z_95) -> MeanEstimate
     independent trials, which the epochs of one sample are not.
     """
     n, n_samples = sum(len(group) for group in groups), len(groups)
+    total = math.fsum(math.fsum(group) for group in groups)
+    return estimate_from_totals(n, n_samples, total, binary, z, lambda mean: _spread(groups, mean))
+
+
+def estimate_from_totals(
+    n: int,
+    n_samples: int,
+    total: float,
+    binary: bool,
+    z: float,
+    spread: Callable[[float], float],
+) -> MeanEstimate:
+    """:func:`mean_estimate` of ``n`` values in ``n_samples`` clusters summing to ``total``;
+    ``spread(mean)`` gives the clusters' squared deviation sums (the clustered standard
+    error's numerator), asked for only when the interval needs it."""
     if n == 0:
         return MeanEstimate(None, None, None, 0, 0, "none")
-    total = math.fsum(math.fsum(group) for group in groups)
     mean = total / n
     if binary and n == n_samples:
         low, high = wilson_interval(round(total), n, z)
         return MeanEstimate(mean, low, high, n, n_samples, "wilson")
-    stderr = clustered_stderr(groups)
+    stderr = stderr_from_spread(n_samples, n, lambda: spread(mean))
     if stderr is None:
         if binary:  # one sample, several epochs: nothing is known beyond the rate's range
             return MeanEstimate(mean, 0.0, 1.0, n, n_samples, "none")

@@ -17,7 +17,6 @@ samples are over (sample id, epoch) pairs, the unit a harness log records.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -26,19 +25,16 @@ from typing import Literal
 from evalledger.stats.align import (
     Alignment,
     MissingSample,
-    Pair,
     RunSamples,
     align_values,
-    by_sample,
     dataset_changed,
     is_binary,
     scorer_values,
     scorers_of,
 )
-from evalledger.stats.bootstrap import check_bootstrap_parameters, cluster_bootstrap_interval
-from evalledger.stats.clustered import MeanEstimate, cluster_totals, mean_estimate
+from evalledger.stats.bootstrap import check_bootstrap_parameters
+from evalledger.stats.clustered import MeanEstimate
 from evalledger.stats.jsonable import AsDict
-from evalledger.stats.paired import mcnemar_exact, wilcoxon_signed_rank
 
 Kind = Literal["binary", "continuous"]
 TestName = Literal["mcnemar_exact", "wilcoxon_exact", "wilcoxon_normal", "none"]
@@ -141,23 +137,6 @@ def z_for(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def _paired_test(samples: Sequence[Sequence[Pair]], kind: Kind) -> PairedTest:
-    if not samples:
-        return PairedTest("none", None, 1.0)
-    if kind == "binary" and all(len(epochs) == 1 for epochs in samples):
-        base_only = sum(1 for (p,) in samples if p.base > p.candidate)
-        candidate_only = sum(1 for (p,) in samples if p.candidate > p.base)
-        p_value = mcnemar_exact(base_only, candidate_only)
-        return PairedTest(
-            "mcnemar_exact", min(base_only, candidate_only), p_value, base_only, candidate_only
-        )
-    result = wilcoxon_signed_rank(
-        [math.fsum(p.difference for p in epochs) / len(epochs) for epochs in samples]
-    )
-    name: TestName = "wilcoxon_exact" if result.method == "exact" else "wilcoxon_normal"
-    return PairedTest(name, result.statistic, result.p_value)
-
-
 def compare_alignment(
     alignment: Alignment,
     kind: Kind,
@@ -165,50 +144,16 @@ def compare_alignment(
     rounds: int = 1000,
     seed: int = 0,
 ) -> ScorerComparison:
-    """The comparison of one scorer's aligned samples (what :func:`compare` does per scorer)."""
+    """The comparison of one scorer's aligned samples (what :func:`compare` does per scorer).
+
+    The figures are computed on arrays (:func:`.paired_arrays.compare_paired`, the same code
+    that compares two recorded runs read from the database); numpy is loaded on first use.
+    """
+    from evalledger.stats import paired_arrays
+
     check_bootstrap_parameters(rounds, confidence)
-    pairs = alignment.pairs
-    samples = by_sample(pairs)
-    binary = kind == "binary"
-    z = z_for(confidence)
-    differences = [[p.difference for p in epochs] for epochs in samples]
-    interval = cluster_bootstrap_interval(cluster_totals(differences), rounds, seed, confidence)
-    estimate = math.fsum(map(math.fsum, differences)) / len(pairs) if pairs else None
-    regressed = sorted(
-        (
-            SampleChange(p.sample_id, p.epoch, p.base, p.candidate, p.difference)
-            for p in pairs
-            if p.candidate < p.base
-        ),
-        key=lambda c: (c.difference, c.sample_id, c.epoch),
-    )
-    improved = sum(1 for p in pairs if p.candidate > p.base)
-    return ScorerComparison(
-        scorer=alignment.scorer,
-        kind=kind,
-        n_pairs=len(pairs),
-        n_samples=len(samples),
-        max_epochs=max(map(len, samples), default=0),
-        base=mean_estimate([[p.base for p in epochs] for epochs in samples], binary, z),
-        candidate=mean_estimate([[p.candidate for p in epochs] for epochs in samples], binary, z),
-        difference=DifferenceEstimate(
-            estimate=estimate,
-            low=interval[0] if interval else None,
-            high=interval[1] if interval else None,
-            confidence=confidence,
-            method=DIFFERENCE_METHOD,
-            rounds=rounds,
-            seed=seed,
-        ),
-        test=_paired_test(samples, kind),
-        counts=SampleCounts(
-            improved=improved,
-            regressed=len(regressed),
-            unchanged=len(pairs) - improved - len(regressed),
-            missing=len(alignment.missing),
-        ),
-        regressed_samples=tuple(regressed),
-        missing=alignment.missing,
+    return paired_arrays.compare_paired(
+        paired_arrays.from_alignment(alignment), kind, confidence, rounds, seed
     )
 
 
@@ -217,14 +162,42 @@ def kind_of(values: Iterable[float], scorer: str, declared: Kind | None = None) 
 
     A declared kind wins, but ``binary`` declared for values other than 0 and 1 is refused.
     """
+    return kind_from(is_binary(values), scorer, declared)
+
+
+def kind_from(binary: bool, scorer: str, declared: Kind | None = None) -> Kind:
+    """:func:`kind_of` for values already known to be all 0 or 1 (``binary``) or not."""
     if declared not in (None, "binary", "continuous"):
         raise ValueError(f"kinds: scorer {scorer!r}: kind must be binary or continuous")
-    binary = is_binary(values)
     if declared == "binary" and not binary:
         raise ValueError(f"kinds: scorer {scorer!r} is declared binary but has values not 0 or 1")
     if declared is not None:
         return declared
     return "binary" if binary else "continuous"
+
+
+def chosen_scorers(known: Sequence[str], scorers: Sequence[str] | None) -> list[str]:
+    """The scorers to compare: ``scorers`` (each once, in order) or every ``known`` one; a
+    name neither run used is refused (ValueError naming it and the known ones)."""
+    names = list(known) if scorers is None else list(dict.fromkeys(scorers))
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"scorers: {unknown} not used by either run; known: {list(known)}")
+    return names
+
+
+def comparison_of(
+    base_dataset_hash: str | None,
+    candidate_dataset_hash: str | None,
+    entries: Iterable[ScorerComparison],
+) -> Comparison:
+    """The :class:`Comparison` of the scorers' entries, with the dataset check."""
+    return Comparison(
+        base_dataset_hash=base_dataset_hash,
+        candidate_dataset_hash=candidate_dataset_hash,
+        dataset_changed=dataset_changed([base_dataset_hash, candidate_dataset_hash]),
+        scorers=tuple(entries),
+    )
 
 
 def compare(
@@ -244,10 +217,7 @@ def compare(
     ``scorers`` or ``kinds`` that neither run used is refused (ValueError naming it).
     """
     known = scorers_of(base, candidate)
-    names = known if scorers is None else list(dict.fromkeys(scorers))
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ValueError(f"scorers: {unknown} not used by either run; known: {known}")
+    names = chosen_scorers(known, scorers)
     kinds = kinds or {}
     if unknown_kinds := sorted(set(kinds) - set(known)):
         raise ValueError(f"kinds: {unknown_kinds} not used by either run; known: {known}")
@@ -261,9 +231,4 @@ def compare(
         )
         alignment = align_values(name, base_values, candidate_values)
         entries.append(compare_alignment(alignment, kind, confidence, rounds, seed))
-    return Comparison(
-        base_dataset_hash=base.dataset_hash,
-        candidate_dataset_hash=candidate.dataset_hash,
-        dataset_changed=dataset_changed([base.dataset_hash, candidate.dataset_hash]),
-        scorers=tuple(entries),
-    )
+    return comparison_of(base.dataset_hash, candidate.dataset_hash, entries)

@@ -135,6 +135,13 @@ def wilcoxon_signed_rank(differences: Sequence[float]) -> SignedRankResult:
         return SignedRankResult(0.0, 1.0, "exact", 0)
     ranks, tie_sizes = _average_ranks([abs(d) for d in nonzero])
     w_plus = math.fsum(rank for rank, d in zip(ranks, nonzero, strict=True) if d > 0)
+    return signed_rank_result(n, w_plus, tie_sizes)
+
+
+def signed_rank_result(n: int, w_plus: float, tie_sizes: Sequence[int]) -> SignedRankResult:
+    """The test of :func:`wilcoxon_signed_rank` from ``n`` > 0 non-zero differences, the sum
+    ``w_plus`` of the ranks of the positive ones, and the sizes of the absolute values' tie
+    groups (shared with the numpy ranking of :mod:`.paired_arrays`)."""
     statistic = min(w_plus, n * (n + 1) / 2 - w_plus)
     if n <= WILCOXON_EXACT_MAX_N and all(size == 1 for size in tie_sizes):
         counts = _signed_rank_counts(n)
