@@ -224,10 +224,4 @@ def json_column_text(value: Any) -> str:
     form), and NaN/Infinity refused rather than written as JSON that is not JSON."""
     if type(value) is float and value.is_integer() and _INT64_MIN <= value <= _INT64_MAX:
         value = int(value)  # a bare whole number: what SQLite's affinity reads back
-    text = json.dumps(value, allow_nan=False)
-    # Only a float spelt with an exponent (1e16 and beyond) or minus zero is re-spelt, and
-    # Python writes each so ("1e+16", "-0.0"): without either, the text is already canonical,
-    # and the copy that re-spells would cost more than the encoding itself.
-    if "e+" not in text and "-0.0" not in text:
-        return text
     return json.dumps(_jsonb_spelling(value), allow_nan=False)
