@@ -2,7 +2,8 @@
 
 For each size (default 10,000 and 100,000 samples) it takes the Inspect AI ``.eval`` log
 ``bench/.data/inspect-<N>.eval`` (written by the real harness with
-``bench/harness/make_inspect_log.py``; generated here if missing) and measures, each in its
+``bench/harness/make_inspect_log.py``, beyond 10,000 samples grown from its 10,000-sample run;
+generated here if missing) and measures, each in its
 own subprocess so that its peak RSS (``ru_maxrss``) is its own:
 
 * ``inspect_ai.log.read_eval_log(path)``: Inspect merely reading the file into memory (run
@@ -117,20 +118,25 @@ def _run_child(argv: list[str]) -> dict[str, Any]:
 
 
 def _log_for(samples: int) -> Path:
+    """The log of ``samples`` samples: run with Inspect up to 10,000, grown from the real
+    10,000-sample run beyond (see ``bench/harness/make_inspect_log.py``)."""
     path = DATA / f"inspect-{samples}.eval"
-    if not path.exists():
-        print(f"generating {path} with inspect_ai (takes about {samples * 0.02:.0f} s) ...")
-        subprocess.run(
-            [
-                str(HARNESS_PYTHON),
-                str(ROOT / "bench/harness/make_inspect_log.py"),
-                "--samples",
-                str(samples),
-                "--out",
-                str(path),
-            ],
-            check=True,
-        )
+    if path.exists():
+        return path
+    grow = [] if samples <= 10_000 else ["--from", str(_log_for(10_000))]
+    print(f"writing {path} with inspect_ai ...", flush=True)
+    subprocess.run(
+        [
+            str(HARNESS_PYTHON),
+            str(ROOT / "bench/harness/make_inspect_log.py"),
+            "--samples",
+            str(samples),
+            "--out",
+            str(path),
+            *grow,
+        ],
+        check=True,
+    )
     return path
 
 
