@@ -328,6 +328,59 @@ async def test_a_sample_that_fails_validation_is_named(ledger: Ledger, tmp_path:
     assert "broken-sample.eval" in str(info.value) and "sample" in str(info.value)
 
 
+def _set_completion(sample: dict[str, Any], text: str) -> None:
+    sample["output"]["completion"] = text
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda s: _set_completion(s, "4\x00"), "output: strings may not contain NUL"),
+        (lambda s: s.update(metadata={"k": "x\ud800y"}), "metadata.k: strings may not contain a"),
+        (
+            lambda s: s["scores"]["match"].update(explanation="\x00"),
+            "scores.match.explanation: strings may not contain NUL",
+        ),
+    ],
+)
+async def test_unstorable_text_in_a_log_is_refused_naming_file_sample_and_field(
+    ledger: Ledger, tmp_path: Path, change: Any, field: str
+) -> None:
+    from tests.support.harness_logs import eval_members, write_eval
+
+    members = eval_members(INSPECT / "arith.eval")
+    name = sorted(k for k in members if k.startswith("samples/"))[1]
+    change(members[name])
+    path = write_eval(tmp_path / "hostile.eval", members)
+    with pytest.raises(ValidationFailed) as info:
+        await ledger.import_run(path)
+    said = str(info.value)
+    assert said.startswith(f"{path}: sample {members[name]['id']} (epoch 1): {field}"), said
+    assert set((await counts(ledger)).values()) == {0}
+
+
+async def test_a_log_with_a_sample_twice_is_a_409_and_writes_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """300 samples (past the size at which PostgreSQL's samples go through COPY), one of them
+    twice: refused as a whole, whichever way the rows were being written."""
+    from tests.support.harness_logs import eval_members, write_eval
+
+    members = eval_members(INSPECT / "arith.eval")
+    names = sorted(k for k in members if k.startswith("samples/"))
+    template = members[names[0]]
+    for name in names:
+        del members[name]
+    for i in range(300):
+        members[f"samples/s{i}_epoch_1.json"] = {**template, "id": f"s{i}"}
+    members["samples/s7_again_epoch_1.json"] = {**template, "id": "s7"}
+    path = write_eval(tmp_path / "twice.eval", members)
+    with pytest.raises(ConflictError) as info:
+        await ledger.import_run(path)
+    assert "same id and epoch" in str(info.value), str(info.value)
+    assert set((await counts(ledger)).values()) == {0}
+
+
 async def test_an_upload_over_the_body_limit_is_a_clear_413(seeded: Ledger) -> None:
     key = await make_key(seeded, "write")
     path = INSPECT / "arith_epochs.eval"  # 60 KB

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 # Importing the routers registers every request model as a RequestModel subclass.
 from evalledger.api.app import create_app  # noqa: F401  (imports every domain)
 from evalledger.api.limits import parsed_as_json
-from evalledger.schema.storable import MAX_STORED_JSON_DEPTH, NUMBER_BOUND, Unstorable, storable
+from evalledger.schema.storable import (
+    MAX_STORED_JSON_DEPTH,
+    NUMBER_BOUND,
+    Unstorable,
+    _walk,
+    storable,
+)
 from evalledger.schema.types import RequestModel
 
 
@@ -99,6 +105,45 @@ def test_what_is_storable_survives_json_and_utf8_unchanged(value: Any) -> None:
     text.encode("utf-8")
     assert "\x00" not in text
     assert json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False) == text
+
+
+#: Numbers at the edges the fast paths test for: fractional digits (Inspect's timings), the
+#: exponent threshold, minus zero, long integers.
+edge_values = st.recursive(
+    st.sampled_from(
+        [
+            0.0002586840000162738,
+            1e16,
+            9.999999999999998e15,
+            -0.0,
+            12345678901234567,
+            2**63,
+            1234567890123456.7,
+            "x e+ y",
+            "-0.0",
+            "\x00",
+            "\ud800",
+        ]
+    )
+    | st.floats()
+    | st.integers(),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=3), kids),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, derandomize=True)
+@given(json_values | edge_values, st.booleans())
+def test_the_fast_storable_check_agrees_with_the_full_walk(value: Any, in_json: bool) -> None:
+    """Property: the check that skips the walk for plain JSON never lets through (or
+    re-spells differently) what the walk would refuse or re-spell."""
+    try:
+        walked = _walk(value, (), in_json, 0)
+    except Unstorable:
+        with pytest.raises(Unstorable):
+            storable(value, in_json=in_json)
+        return
+    assert json.dumps(storable(value, in_json=in_json)) == json.dumps(walked)
 
 
 BOOLEAN_FIELDS = [(cls, name) for cls in request_models() for name in cls._boolean_fields]

@@ -103,9 +103,12 @@ async def insert_new(
     key: str = "id",
     *,
     row_security: bool = False,
+    fresh: bool = False,
 ) -> set[Any]:
     """Insert the rows whose ``key`` is not stored yet; return the keys inserted."""
-    pending = await start_insert_new(session, table, columns, rows, key, row_security=row_security)
+    pending = await start_insert_new(
+        session, table, columns, rows, key, row_security=row_security, fresh=fresh
+    )
     return await pending.wait()
 
 
@@ -118,6 +121,7 @@ async def start_insert_new(
     *,
     row_security: bool = False,
     expect_new: bool = False,
+    fresh: bool = False,
 ) -> PendingInsert:
     """Start inserting the rows whose ``key`` is not stored yet.
 
@@ -145,6 +149,11 @@ async def start_insert_new(
     above decides, as for a concurrent writer. The lookup probed the primary key once per
     row, about an eighth of a 5,000-result batch on a table larger than the buffer cache;
     an import that may re-send much of what is stored (``duplicates="skip"``) keeps it.
+
+    ``fresh`` says the keys were minted for these rows (``uuid4``), so none can be stored:
+    the lookup is skipped (on SQLite it costs as much as the insert), and so is the savepoint
+    around ``COPY``, as a unique violation can then only be another constraint's, which
+    fails the write (the driver's error reaches the caller).
     """
     if not rows:
         return PendingInsert(set())
@@ -162,13 +171,13 @@ async def start_insert_new(
     # Keys as the database holds them (e.g. UUID text on SQLite).
     process_key = table.c[key].type._cached_bind_processor(dialect)
     keys = [row[position] for row in rows]
-    stored_keys = keys if process_key is None else [process_key(k) for k in keys]
+    stored_keys = keys if process_key is None or fresh else [process_key(k) for k in keys]
+    existing: set[Any] = set()
     if dialect.name == "postgresql":
         # Through SQLAlchemy, not the raw driver: SQLAlchemy opens the driver's transaction
         # lazily, at its first statement, and the COPY below must run inside that
         # transaction (on the raw connection before it, it would autocommit).
-        if expect_new:
-            existing: set[Any] = set()
+        if fresh or expect_new:
             await connection.exec_driver_sql("SELECT 1")  # the transaction is opened
         else:
             stored = await _pg_existing(connection, table.c[key], keys)
@@ -181,8 +190,7 @@ async def start_insert_new(
     name = prep.format_table(table)
     column_list = ", ".join(prep.quote(c) for c in columns)
     quoted_key = prep.quote(key)
-    if dialect.name != "postgresql":
-        existing = set()
+    if dialect.name != "postgresql" and not fresh:
         for start in range(0, len(stored_keys), _LOOKUP_CHUNK):
             chunk = stored_keys[start : start + _LOOKUP_CHUNK]
             marks = ", ".join("?" * len(chunk))
@@ -215,6 +223,7 @@ async def start_insert_new(
             row_security,
             new,
             process_key,
+            fresh,
         )
     else:
         marks = ", ".join("?" * len(columns))
@@ -262,10 +271,16 @@ async def _pg_copy_new(
     row_security: bool,
     new: set[Any],
     process_key: Callable[[Any], Any] | None,
+    fresh: bool = False,
 ) -> set[Any]:
     """COPY the new rows (none of whose keys was stored a moment ago) into ``table``."""
     import asyncpg
 
+    if fresh and not row_security:
+        await raw.copy_records_to_table(
+            table.name, schema_name=table.schema, records=records(), columns=list(columns)
+        )
+        return new
     if not row_security:
         await raw.execute("SAVEPOINT evalledger_copy")
         try:

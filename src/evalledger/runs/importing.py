@@ -11,6 +11,7 @@ no backend can store NaN in JSON, and "unknown" is what it means.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,9 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from evalledger.errors import from_validation_error
 from evalledger.runs.formats import LogHeader, RunHeader, Sample, read_header
-from evalledger.runs.formats.base import Format, finite_or_none, optional_float
-from evalledger.runs.schemas import RunIn, SampleIn, ScoreIn
+from evalledger.runs.formats.base import Format, LogFormatError, finite_or_none, optional_float
+from evalledger.runs.schemas import RunIn, SampleIn
+from evalledger.schema.storable import printable_loc
 
 _STATUSES = {"started", "success", "error", "cancelled"}
 
@@ -51,9 +56,17 @@ class OpenedLog:
     options: ImportOptions = ImportOptions()
 
     def samples(self) -> Iterator[tuple[str, SampleIn]]:
-        """``(run key, sample)`` in file order, one at a time."""
+        """``(run key, sample)`` in file order, one at a time. A sample that cannot be stored
+        as it is (NUL, a lone surrogate, a negative time, ...) is refused naming the file, the
+        sample and the field."""
         for sample in self.format.iter_samples(self.path):
-            yield sample.run_key, sample_in(sample)
+            try:
+                item = sample_in(sample)
+            except ValidationError as exc:
+                problem = from_validation_error(exc).message
+                where = f"{printable_loc((sample.sample_id,))[0]} (epoch {sample.epoch})"
+                raise LogFormatError(self.path, problem, sample=where) from None
+            yield sample.run_key, item
 
 
 def open_log(path: str | Path, options: ImportOptions = ImportOptions()) -> OpenedLog:
@@ -91,12 +104,32 @@ def scorer_key(name: str, reducer: str | None) -> str:
     return name if reducer in (None, "mean") else f"{name}:{reducer}"
 
 
+#: JSON text of a value, or ValueError for NaN/Infinity (the C encoder: no per-call set-up).
+_json_text = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circular=False).encode
+
+
 def _plain(value: Any) -> Any:
-    """Frozen mappings and tuples as JSON-able dicts and lists."""
+    """Frozen mappings and tuples as JSON-able dicts and lists, non-finite numbers as None.
+
+    A dict or list that already encodes as JSON (what a reader parsed from the file, almost
+    always) is returned as it is: one pass of the C encoder instead of a copy in Python,
+    about a fifth of the import's time on an Inspect log."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        try:
+            _json_text(value)
+        except (ValueError, TypeError, RecursionError):
+            pass  # NaN, a frozen mapping, ...: the copy below
+        else:
+            return value
+    return _plain_copy(value)
+
+
+def _plain_copy(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain_copy(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain_copy(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -177,13 +210,13 @@ def sample_in(sample: Sample) -> SampleIn:
             "output": sample.output,
             "messages": _plain(sample.response),
             "scores": {
-                name: ScoreIn(
-                    value=_finite(score.value_float),
-                    raw=_plain(score.value),
-                    answer=score.answer,
-                    explanation=score.explanation,
-                    metadata=_plain(score.metadata or {}),
-                )
+                name: {
+                    "value": _finite(score.value_float),
+                    "raw": _plain(score.value),
+                    "answer": score.answer,
+                    "explanation": score.explanation,
+                    "metadata": _plain(score.metadata or {}),
+                }
                 for name, score in sample.scores.items()
             },
             "input_tokens": usage.input_tokens if usage else None,

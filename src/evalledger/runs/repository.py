@@ -1,19 +1,24 @@
 """SQL of the runs domain: runs, their metrics, samples with scores and texts.
 
-Samples are written in bulk (one ``executemany`` per table and chunk, in the caller's
-transaction), so a run of 100,000 samples is a few round trips, never one per sample.
+Samples are written in bulk through :mod:`evalledger.db.bulk` (``COPY`` on PostgreSQL, one
+``executemany`` on the driver per table and chunk on SQLite, in the caller's transaction), so
+a run of 100,000 samples is a few round trips, never one per sample.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, case, func, insert, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
+from evalledger.db.bulk import insert_new
 from evalledger.db.dialect import json_array_contains_all
 from evalledger.db.repository import decode_cursor, encode_cursor, past_key
+from evalledger.errors import ConflictError
 from evalledger.runs.models import (
     EvalRun,
     EvalRunMetric,
@@ -74,38 +79,57 @@ def _passed(score: Any) -> bool | None:
     return None if score.value is None else score.value >= 1.0
 
 
-async def insert_samples(uow: UnitOfWork, run_id: uuid.UUID, batch: Sequence[SampleIn]) -> int:
-    """Write ``batch`` (samples, their scores and texts) in three bulk statements."""
-    project = uow.project_id
-    sample_rows, score_rows, text_rows = [], [], []
+SAMPLE_COLUMNS = (
+    "id",
+    "project_id",
+    "run_id",
+    "sample_id",
+    "epoch",
+    "input_tokens",
+    "output_tokens",
+    "total_time",
+    "error",
+)
+SCORE_COLUMNS = ("id", "project_id", "sample_pk", "run_id", "scorer", "value", "passed", "raw")
+TEXT_COLUMNS = (
+    "sample_pk",
+    "project_id",
+    "input",
+    "target",
+    "output",
+    "messages",
+    "explanations",
+    "metadata",
+)
+
+
+def sample_rows(
+    project: uuid.UUID, run_id: uuid.UUID, batch: Sequence[SampleIn]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of ``batch`` for the three tables, as tuples in their ``*_COLUMNS`` order."""
+    sample_rows: list[tuple[Any, ...]] = []
+    score_rows: list[tuple[Any, ...]] = []
+    text_rows: list[tuple[Any, ...]] = []
+    new_id = uuid.uuid4
     for sample in batch:
-        pk = uuid.uuid4()
+        pk = new_id()
         sample_rows.append(
-            {
-                "id": pk,
-                "project_id": project,
-                "run_id": run_id,
-                "sample_id": sample.sample_id,
-                "epoch": sample.epoch,
-                "input_tokens": sample.input_tokens,
-                "output_tokens": sample.output_tokens,
-                "total_time": sample.total_time,
-                "error": sample.error,
-            }
+            (
+                pk,
+                project,
+                run_id,
+                sample.sample_id,
+                sample.epoch,
+                sample.input_tokens,
+                sample.output_tokens,
+                sample.total_time,
+                sample.error,
+            )
         )
         explanations: dict[str, Any] = {}
         for scorer, score in sample.scores.items():
             score_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "project_id": project,
-                    "sample_pk": pk,
-                    "run_id": run_id,
-                    "scorer": scorer,
-                    "value": score.value,
-                    "passed": _passed(score),
-                    "raw": score.raw,
-                }
+                (new_id(), project, pk, run_id, scorer, score.value, _passed(score), score.raw)
             )
             said: dict[str, Any] = {"answer": score.answer, "explanation": score.explanation}
             if score.metadata:
@@ -113,23 +137,56 @@ async def insert_samples(uow: UnitOfWork, run_id: uuid.UUID, batch: Sequence[Sam
             if any(v is not None for v in said.values()):
                 explanations[scorer] = said
         text_rows.append(
-            {
-                "sample_pk": pk,
-                "project_id": project,
-                "input": sample.input,
-                "target": sample.target,
-                "output": sample.output,
-                "messages": sample.messages,
-                "explanations": explanations,
-                "metadata": sample.metadata,
-            }
+            (
+                pk,
+                project,
+                sample.input,
+                sample.target,
+                sample.output,
+                sample.messages,
+                explanations,
+                sample.metadata,
+            )
         )
-    if sample_rows:
-        await uow.session.execute(insert(samples), sample_rows)
-        await uow.session.execute(insert(texts), text_rows)
-    if score_rows:
-        await uow.session.execute(insert(scores), score_rows)
-    return len(sample_rows)
+    return sample_rows, score_rows, text_rows
+
+
+async def insert_samples(uow: UnitOfWork, run_id: uuid.UUID, batch: Sequence[SampleIn]) -> int:
+    """Write ``batch`` (samples, their scores and texts) through the bulk loader: ``COPY`` on
+    PostgreSQL, one ``executemany`` per table on SQLite, in the caller's transaction. The keys
+    are minted here, so the loader looks none of them up (``fresh``)."""
+    rows, score_rows, text_rows = sample_rows(uow.project_id, run_id, batch)
+    secure = uow.db.row_security and uow.tenant_scoped
+    try:
+        for table, columns, chunk, key in (
+            (samples, SAMPLE_COLUMNS, rows, "id"),
+            (texts, TEXT_COLUMNS, text_rows, "sample_pk"),
+            (scores, SCORE_COLUMNS, score_rows, "id"),
+        ):
+            await insert_new(
+                uow.session, table, columns, chunk, key, row_security=secure, fresh=True
+            )
+    except Exception as exc:
+        if not _is_unique_violation(exc):
+            raise
+        raise ConflictError(
+            f"two samples of the run have the same id and epoch ({_first_line(exc)})",
+            field="samples",
+        ) from None
+    return len(rows)
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    """A driver's own unique violation (the bulk loader writes on the driver connection)."""
+    if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
+        return True
+    import asyncpg
+
+    return isinstance(exc, asyncpg.UniqueViolationError)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 async def set_sample_count(uow: UnitOfWork, run_id: uuid.UUID, count: int) -> None:

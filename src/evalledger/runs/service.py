@@ -258,9 +258,20 @@ class RunsService:
 
 async def _chunks(items: Iterator[T], size: int) -> AsyncIterator[list[T]]:
     """``items`` in lists of ``size``, each read in a worker thread: reading and decoding a
-    log is blocking work that must not stall the event loop (a server keeps serving)."""
-    while chunk := await asyncio.to_thread(lambda: list(itertools.islice(items, size))):
-        yield chunk
+    log is blocking work that must not stall the event loop (a server keeps serving). The
+    next list is read while the caller writes this one, so the file's decoding overlaps
+    the database's work (two lists in memory at most: flat however large the file)."""
+
+    def take() -> list[T]:
+        return list(itertools.islice(items, size))
+
+    pending = asyncio.ensure_future(asyncio.to_thread(take))
+    try:
+        while chunk := await pending:
+            pending = asyncio.ensure_future(asyncio.to_thread(take))
+            yield chunk
+    finally:
+        pending.cancel()  # the caller stopped (an error): the list being read is dropped
 
 
 def _run_out(row: Any, summary: list[ScorerSummary]) -> RunOut:
