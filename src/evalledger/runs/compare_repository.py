@@ -1,7 +1,7 @@
 """SQL of run comparisons: a run's scored values, and the latest run of each model on a task.
 
 A comparison reads only ``eval_samples`` and ``eval_sample_scores`` (four narrow columns per
-score, over the ``idx_eval_sample_scores_run`` index), never ``eval_sample_texts``: the
+score, over the ``idx_eval_sample_scores_page`` index), never ``eval_sample_texts``: the
 inputs, outputs and transcripts are most of a run's bytes and no statistic needs them.
 Pairing the two runs' rows happens in Python (:mod:`evalledger.stats.align`), one linear pass.
 """
