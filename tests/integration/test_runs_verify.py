@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from evalledger.runs.models import EvalRun, EvalRunMetric, EvalSampleScore
+from evalledger.runs.models import EvalRun, EvalRunMetric, EvalRunSummary, EvalSampleScore
 from evalledger.sdk.ledger import Ledger
 from tests.integration.test_assessments_verify import plant
 from tests.support.harness_logs import FIXTURES, INSPECT, PROMPTFOO_OUT, lm_eval_results
@@ -116,3 +116,59 @@ async def test_a_reported_accuracy_unlike_the_samples_is_reported(ledger: Ledger
     (line,) = [ln for ln in runs_check(await ledger.verify()).lines if "reported" in ln.text]
     assert line.count == 2
     assert any(s.startswith(f"run {lm.id}: acc,none acc reported") for s in line.sample)
+
+
+def summary_line(check: Any) -> Any:
+    (line,) = [ln for ln in check.lines if "stored summary" in ln.text]
+    return line
+
+
+async def test_a_stored_summary_unlike_the_samples_is_reported(ledger: Ledger) -> None:
+    runs = await import_fixtures(ledger)
+    inspect, lm = runs["arith.eval"], runs[lm_eval_results().name]
+    shown = {s.scorer: s for s in (await ledger.get_run(inspect.id)).summary}["match"]
+    await plant(
+        ledger,
+        update(EvalRunSummary)
+        .where(EvalRunSummary.run_id == inspect.id, EvalRunSummary.scorer == "match")
+        .values(passed=EvalRunSummary.passed + 1, total=EvalRunSummary.total + 1),
+    )
+    check = runs_check(await ledger.verify())
+    assert check.status == "issue"
+    line = summary_line(check)
+    assert line.count == 1 and line.sample == [str(inspect.id)]
+    stale = {s.scorer: s for s in (await ledger.get_run(inspect.id)).summary}["match"]
+    assert (stale.passed, stale.mean) != (shown.passed, shown.mean)  # reported, not fixed
+    # a summary gone, and a score changed under its summary, are found the same way
+    async with ledger.db.write_engine.connect() as conn:
+        pk = (
+            await conn.execute(
+                select(EvalSampleScore.id)
+                .where(EvalSampleScore.run_id == lm.id, EvalSampleScore.value == 0)
+                .limit(1)
+            )
+        ).scalar_one()
+    await plant(ledger, update(EvalSampleScore).where(EvalSampleScore.id == pk).values(value=1.0))
+    line = summary_line(runs_check(await ledger.verify()))
+    assert line.count == 2 and set(line.sample) == {str(inspect.id), str(lm.id)}
+    other = runs["arith_match.jsonl"]
+    await plant(ledger, EvalRunSummary.__table__.delete().where(EvalRunSummary.run_id == other.id))
+    assert summary_line(runs_check(await ledger.verify())).count == 3
+
+
+async def test_a_score_with_another_sample_key_is_reported(ledger: Ledger) -> None:
+    runs = await import_fixtures(ledger)
+    run = runs["arith_epochs.json"]
+    async with ledger.db.write_engine.connect() as conn:
+        score_id = (
+            await conn.execute(
+                select(EvalSampleScore.id).where(EvalSampleScore.run_id == run.id).limit(1)
+            )
+        ).scalar_one()
+    await plant(
+        ledger,
+        update(EvalSampleScore).where(EvalSampleScore.id == score_id).values(epoch=999),
+    )
+    check = runs_check(await ledger.verify())
+    (line,) = [ln for ln in check.lines if "sample id or epoch" in ln.text]
+    assert line.count == 1 and line.sample == [str(score_id)]

@@ -2,7 +2,7 @@
 of each model on a task.
 
 A comparison reads only ``eval_samples`` and ``eval_sample_scores`` (four narrow columns per
-score, over the ``idx_eval_sample_scores_run`` index), never ``eval_sample_texts``: the
+score, over the ``idx_eval_sample_scores_page`` index), never ``eval_sample_texts``: the
 inputs, outputs and transcripts are most of a run's bytes and no statistic needs them.
 
 Comparing two runs pairs them in SQL (issue #19: 100,000 samples in under a second): one

@@ -3,7 +3,10 @@
 * a run whose ``sample_count`` is not the number of its stored samples;
 * a sample whose run is gone, a score whose sample is gone, and a score row whose ``run_id``
   is not its sample's run (the comparisons scan scores by ``run_id``: such a row would count
-  in the wrong run);
+  in the wrong run), or whose ``sample_id``/``epoch`` are not its sample's (pages of failed
+  samples are read in that order);
+* a run whose stored per-scorer summary (``eval_run_summaries``, what ``runs show`` reads) is
+  not the one its stored scores give, or is missing, or names a scorer with no scores;
 * a run whose reported accuracy-like metric (:func:`evalledger.runs.faithful.is_mean`)
   disagrees, beyond 1e-9, with the mean of its stored scores, for a scorer whose every sample
   ran once and scored 0 or 1 (where "the mean of the stored values" is unambiguous).
@@ -20,7 +23,15 @@ from sqlalchemy import and_, case, exists, func, or_, select
 
 from evalledger.assessments.verify_report import CheckResult
 from evalledger.runs.faithful import is_mean
-from evalledger.runs.repository import run_metrics, runs, samples, scores
+from evalledger.runs.repository import (
+    run_metrics,
+    runs,
+    samples,
+    scores,
+    summaries,
+    summary_rows,
+)
+from evalledger.runs.summary import summaries_agree
 
 if TYPE_CHECKING:
     from evalledger.assessments.integrity import VerifyContext
@@ -34,6 +45,7 @@ async def check_runs(ctx: VerifyContext) -> CheckResult:
     total = await ctx.scalar(select(func.count()).select_from(runs).where(ctx.mine(runs)))
     await _sample_counts(ctx, result)
     await _links(ctx, result)
+    await _stored_summaries(ctx, result)
     await _reported_means(ctx, result)
     if not result.lines:
         result.ok(f"All {total} runs agree with their stored samples")
@@ -71,6 +83,48 @@ async def _links(ctx: VerifyContext, result: CheckResult) -> None:
     if n:
         sample = await ctx.ids(select(scores.c.id).select_from(joined).where(crossed))
         result.problem("issue", f"{n} scores name another run than their sample's", n, sample)
+    moved = and_(
+        ctx.mine(scores),
+        or_(scores.c.sample_id != samples.c.sample_id, scores.c.epoch != samples.c.epoch),
+    )
+    n = await ctx.scalar(select(func.count()).select_from(joined).where(moved))
+    if n:
+        sample = await ctx.ids(select(scores.c.id).select_from(joined).where(moved))
+        result.problem(
+            "issue", f"{n} scores carry another sample id or epoch than their sample's", n, sample
+        )
+
+
+async def _stored_summaries(ctx: VerifyContext, result: CheckResult) -> None:
+    """Every run's stored summary against the one its scores give: both are one row per (run,
+    scorer), so the comparison is of two small sets, in Python by the pure rule."""
+    computed = {
+        (row["run_id"], row["scorer"]): row
+        for row in (await ctx.uow.session.execute(summary_rows(ctx.mine(scores)))).mappings()
+    }
+    stored = {
+        (row["run_id"], row["scorer"]): row
+        for row in (
+            await ctx.uow.session.execute(select(summaries).where(ctx.mine(summaries)))
+        ).mappings()
+    }
+    wrong = sorted(
+        {
+            run_id
+            for run_id, scorer in stored.keys() | computed.keys()
+            if not summaries_agree(
+                stored.get((run_id, scorer)), computed.get((run_id, scorer)), TOLERANCE
+            )
+        },
+        key=str,
+    )
+    if wrong:
+        result.problem(
+            "issue",
+            f"{len(wrong)} runs have a stored summary unlike their samples' statistics",
+            len(wrong),
+            [str(run_id) for run_id in wrong[:20]],
+        )
 
 
 async def _reported_means(ctx: VerifyContext, result: CheckResult) -> None:

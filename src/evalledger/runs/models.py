@@ -7,8 +7,12 @@ Four tables, split by how they are read:
 * ``eval_run_metrics`` -- the aggregate metrics as the harness reported them (accuracy, its
   stderr...), one row per (scorer, metric), kept verbatim so evalledger's own statistics can
   be checked against them.
+* ``eval_run_summaries`` -- per scorer, the run's statistics inputs (counts, the sum and sum
+  of squares of the per-sample means...), computed once when the run is written: a run's
+  samples never change after, and ``runs show`` must not scan a million of them.
 * ``eval_samples`` and ``eval_sample_scores`` -- one row per (sample id, epoch), and one per
-  scorer of it: the numbers comparisons scan.
+  scorer of it: the numbers comparisons scan. A score repeats its sample's id and epoch so
+  that "the samples scorer S failed", in sample order, is one index range.
 * ``eval_sample_texts`` -- the large texts of a sample (input, target, output, messages,
   answers and explanations): read only when a sample is shown or exported.
 """
@@ -89,6 +93,33 @@ class EvalRunMetric(UUIDMixin, ProjectScopedMixin, Base):
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class EvalRunSummary(ProjectScopedMixin, Base):
+    """One scorer over one run's stored samples, as :mod:`evalledger.runs.summary` needs it.
+
+    Written by one ``INSERT ... SELECT`` at the end of recording or importing the run
+    (:func:`evalledger.runs.repository.store_summaries`); ``verify`` recomputes it from the
+    samples and reports a row that disagrees."""
+
+    __tablename__ = "eval_run_summaries"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("eval_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    scorer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: score rows, the ones with a value, and the ones passed
+    samples: Mapped[int] = mapped_column(Integer, nullable=False)
+    scored: Mapped[int] = mapped_column(Integer, nullable=False)
+    passed: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: sample ids with a value (the clusters), the sum and the sum of squares of their means
+    clusters: Mapped[int] = mapped_column(Integer, nullable=False)
+    total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    total_squares: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: sample ids whose mean is 1; ones scored more than once; ones with a value not 0 or 1
+    successes: Mapped[int] = mapped_column(Integer, nullable=False)
+    multi_epoch: Mapped[int] = mapped_column(Integer, nullable=False)
+    non_binary: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class EvalSample(UUIDMixin, ProjectScopedMixin, Base):
     __tablename__ = "eval_samples"
     __table_args__ = (UniqueConstraint("run_id", "sample_id", "epoch"),)
@@ -109,7 +140,7 @@ class EvalSampleScore(UUIDMixin, ProjectScopedMixin, Base):
     __tablename__ = "eval_sample_scores"
     __table_args__ = (
         UniqueConstraint("sample_pk", "scorer"),
-        Index("idx_eval_sample_scores_run", "run_id", "scorer", "passed", "value"),
+        Index("idx_eval_sample_scores_page", "run_id", "scorer", "passed", "sample_id", "epoch"),
     )
 
     sample_pk: Mapped[uuid.UUID] = mapped_column(
@@ -118,6 +149,9 @@ class EvalSampleScore(UUIDMixin, ProjectScopedMixin, Base):
     run_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("eval_runs.id", ondelete="CASCADE"), nullable=False
     )
+    #: the sample's ``sample_id`` and ``epoch``, repeated: the order of a page of samples
+    sample_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    epoch: Mapped[int] = mapped_column(Integer, nullable=False)
     scorer: Mapped[str] = mapped_column(String(255), nullable=False)
     #: the score as a number (Inspect's letter grades: C 1, P 0.5, I and N 0)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -12,7 +12,21 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, case, func, insert, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 
 from evalledger.db.bulk import insert_new
@@ -22,6 +36,7 @@ from evalledger.errors import ConflictError
 from evalledger.runs.models import (
     EvalRun,
     EvalRunMetric,
+    EvalRunSummary,
     EvalSample,
     EvalSampleScore,
     EvalSampleText,
@@ -31,6 +46,7 @@ from evalledger.uow import UnitOfWork
 
 runs = cast(Table, EvalRun.__table__)
 run_metrics = cast(Table, EvalRunMetric.__table__)
+summaries = cast(Table, EvalRunSummary.__table__)
 samples = cast(Table, EvalSample.__table__)
 scores = cast(Table, EvalSampleScore.__table__)
 texts = cast(Table, EvalSampleText.__table__)
@@ -90,7 +106,18 @@ SAMPLE_COLUMNS = (
     "total_time",
     "error",
 )
-SCORE_COLUMNS = ("id", "project_id", "sample_pk", "run_id", "scorer", "value", "passed", "raw")
+SCORE_COLUMNS = (
+    "id",
+    "project_id",
+    "sample_pk",
+    "run_id",
+    "sample_id",
+    "epoch",
+    "scorer",
+    "value",
+    "passed",
+    "raw",
+)
 TEXT_COLUMNS = (
     "sample_pk",
     "project_id",
@@ -129,7 +156,18 @@ def sample_rows(
         explanations: dict[str, Any] = {}
         for scorer, score in sample.scores.items():
             score_rows.append(
-                (new_id(), project, pk, run_id, scorer, score.value, _passed(score), score.raw)
+                (
+                    new_id(),
+                    project,
+                    pk,
+                    run_id,
+                    sample.sample_id,
+                    sample.epoch,
+                    scorer,
+                    score.value,
+                    _passed(score),
+                    score.raw,
+                )
             )
             said: dict[str, Any] = {"answer": score.answer, "explanation": score.explanation}
             if score.metadata:
@@ -203,24 +241,79 @@ async def reported_metrics(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict
     return out
 
 
-async def cluster_means(uow: UnitOfWork, run_id: uuid.UUID) -> list[Any]:
-    """Per (scorer, sample id): the mean over its epochs, how many epochs were scored and
-    passed, and whether every value is 0 or 1 -- what a run's per-scorer statistics need."""
+def summary_rows(*where: ColumnElement[bool]) -> Select[Any]:
+    """Per (run, scorer) of the scores matching ``where``: the columns of ``eval_run_summaries``.
+
+    Per sample id first (its epochs' mean, how many were scored, passed, and 0 or 1), then per
+    scorer over those: what :func:`evalledger.runs.summary.summarise_scorer` needs. Both
+    writing a run's summary and ``verify`` checking it use this one statement."""
     value = scores.c.value
-    binary = func.sum(case((or_(value == 0, value == 1), 1), else_=0))
-    stmt = (
+    per_sample = (
         select(
+            scores.c.project_id,
+            scores.c.run_id,
             scores.c.scorer,
-            samples.c.sample_id,
             func.count().label("epochs"),
             func.count(value).label("scored"),
             func.avg(value).label("mean"),
             func.sum(case((scores.c.passed.is_(True), 1), else_=0)).label("passed"),
-            binary.label("binary"),
+            func.sum(case((or_(value == 0, value == 1), 1), else_=0)).label("binary"),
         )
-        .select_from(scores.join(samples, samples.c.id == scores.c.sample_pk))
-        .where(scores.c.run_id == run_id)
-        .group_by(scores.c.scorer, samples.c.sample_id)
+        .where(*where)
+        .group_by(scores.c.project_id, scores.c.run_id, scores.c.scorer, scores.c.sample_id)
+        .subquery()
+    )
+    c = per_sample.c
+
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return select(
+        c.project_id,
+        c.run_id,
+        c.scorer,
+        func.sum(c.epochs).label("samples"),
+        func.sum(c.scored).label("scored"),
+        func.sum(c.passed).label("passed"),
+        count(c.scored > 0).label("clusters"),
+        func.sum(c.mean).label("total"),
+        func.sum(c.mean * c.mean).label("total_squares"),
+        count(and_(c.scored > 0, c.mean == 1)).label("successes"),
+        count(c.scored > 1).label("multi_epoch"),
+        count(and_(c.scored > 0, c.binary != c.scored)).label("non_binary"),
+    ).group_by(c.project_id, c.run_id, c.scorer)
+
+
+SUMMARY_COLUMNS = (
+    "project_id",
+    "run_id",
+    "scorer",
+    "samples",
+    "scored",
+    "passed",
+    "clusters",
+    "total",
+    "total_squares",
+    "successes",
+    "multi_epoch",
+    "non_binary",
+)
+
+
+async def store_summaries(uow: UnitOfWork, run_id: uuid.UUID) -> None:
+    """(Re)write the run's per-scorer summary from its stored scores: one statement, called
+    once its samples are all written (they never change after)."""
+    await uow.session.execute(delete(summaries).where(summaries.c.run_id == run_id))
+    rows = summary_rows(scores.c.run_id == run_id, scores.c.project_id == uow.project_id)
+    await uow.session.execute(insert(summaries).from_select(SUMMARY_COLUMNS, rows))
+
+
+async def stored_summaries(uow: UnitOfWork, run_id: uuid.UUID) -> list[Any]:
+    """The run's stored per-scorer summaries, by scorer name."""
+    stmt = (
+        select(summaries)
+        .where(summaries.c.run_id == run_id, summaries.c.project_id == uow.project_id)
+        .order_by(summaries.c.scorer)
     )
     return list((await uow.session.execute(stmt)).mappings())
 
@@ -277,7 +370,10 @@ async def list_samples(
         .select_from(samples.join(texts, texts.c.sample_pk == s.id))
         .where(s.run_id == run_id, s.project_id == uow.project_id)
     )
-    if scorer is not None or passed is not None:
+    if passed is not None and not search:
+        names = [scorer] if scorer is not None else await _scorers_of(uow, run_id)
+        stmt = stmt.where(s.id.in_(_with_verdict(run_id, names, passed, limit, after)))
+    elif scorer is not None or passed is not None:
         match = [scores.c.sample_pk == s.id]
         if scorer is not None:
             match.append(scores.c.scorer == scorer)
@@ -291,6 +387,34 @@ async def list_samples(
         stmt = stmt.where(tuple_(s.sample_id, s.epoch) > tuple_(*after))
     stmt = stmt.order_by(s.sample_id, s.epoch).limit(limit)
     return list((await uow.session.execute(stmt)).mappings())
+
+
+async def _scorers_of(uow: UnitOfWork, run_id: uuid.UUID) -> list[str]:
+    return [row["scorer"] for row in await stored_summaries(uow, run_id)]
+
+
+def _with_verdict(
+    run_id: uuid.UUID,
+    names: Sequence[str],
+    passed: bool,
+    limit: int,
+    after: tuple[str, int] | None,
+) -> Select[Any]:
+    """The keys of (a superset of) the next ``limit`` samples that one of ``names`` passed (or
+    failed): per scorer, the next ``limit`` in sample order, each one range of
+    ``idx_eval_sample_scores_page`` however rare the verdict is. Never a scan of the run."""
+    c = scores.c
+    branches = []
+    for name in names:
+        branch = select(c.sample_pk).where(c.run_id == run_id, c.scorer == name, c.passed == passed)
+        if after is not None:
+            branch = branch.where(tuple_(c.sample_id, c.epoch) > tuple_(*after))
+        branches.append(branch.order_by(c.sample_id, c.epoch).limit(limit).subquery())
+    if not branches:
+        return select(c.sample_pk).where(literal(False))
+    if len(branches) == 1:
+        return select(branches[0].c.sample_pk)
+    return select(union_all(*(select(b.c.sample_pk) for b in branches)).subquery().c.sample_pk)
 
 
 async def scores_of(uow: UnitOfWork, sample_pks: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:

@@ -95,6 +95,7 @@ class RunsService:
             async for chunk in more_samples:
                 written += await repo.insert_samples(self.uow, run_id, list(chunk))
         await repo.set_sample_count(self.uow, run_id, written)
+        await repo.store_summaries(self.uow, run_id)
         self.uow.audit(
             "eval_run",
             run_id,
@@ -149,6 +150,7 @@ class RunsService:
         out = []
         for key, run_id in new.items():
             await repo.set_sample_count(self.uow, run_id, written[key])
+            await repo.store_summaries(self.uow, run_id)
             self.uow.audit(
                 "eval_run",
                 run_id,
@@ -208,12 +210,10 @@ class RunsService:
         if row is None:
             raise NotFoundError(f"no run {run_id} in this project", field="run_id")
         reported = await repo.reported_metrics(self.uow, run_id)
-        clusters: dict[str, list[Any]] = {}
-        for cluster in await repo.cluster_means(self.uow, run_id):
-            clusters.setdefault(cluster["scorer"], []).append(cluster)
-        names = list(dict.fromkeys([*reported, *clusters]))
+        stored = {row["scorer"]: row for row in await repo.stored_summaries(self.uow, run_id)}
+        names = list(dict.fromkeys([*reported, *stored]))
         summary = [
-            summarise_scorer(name, clusters.get(name, []), reported.get(name, {})) for name in names
+            summarise_scorer(name, stored.get(name), reported.get(name, {})) for name in names
         ]
         return _run_out(row, summary)
 

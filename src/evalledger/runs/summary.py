@@ -1,4 +1,8 @@
-"""A scorer's statistics over one run: pure functions of per-sample aggregates (no database).
+"""A scorer's statistics over one run: pure functions of per-scorer aggregates (no database).
+
+The aggregates are a row of ``eval_run_summaries``, written once when the run is recorded
+(:func:`evalledger.runs.repository.summary_rows`): sums over the per-sample means, enough for
+the mean and either interval, so showing a run of a million samples reads one row per scorer.
 
 Epochs of one sample are not independent draws: the unit is the sample. The mean is the mean
 of the per-sample means (with equal epochs per sample, the plain mean of every score), and its
@@ -10,7 +14,7 @@ Wilson interval of the pass proportion.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from evalledger.runs.schemas import ScorerSummary
@@ -18,16 +22,17 @@ from evalledger.stats.intervals import mean_interval, wilson_interval
 
 
 def summarise_scorer(
-    name: str, clusters: Sequence[Mapping[str, Any]], reported: Mapping[str, float | None]
+    name: str, stats: Mapping[Any, Any] | None, reported: Mapping[str, float | None]
 ) -> ScorerSummary:
-    """``clusters``: one mapping per sample id with ``epochs``, ``scored``, ``mean``,
-    ``passed`` and ``binary`` (how many of its scores are 0 or 1)."""
-    scored = [c for c in clusters if c["scored"]]
-    means = [float(c["mean"]) for c in scored]
-    passed = int(sum(c["passed"] or 0 for c in clusters))
-    samples = int(sum(c["epochs"] for c in clusters))
-    n = len(means)
-    if n == 0:
+    """``stats``: the scorer's row of ``eval_run_summaries`` (None: no stored score), i.e.
+    ``samples``, ``scored`` and ``passed`` (score rows), and over the sample ids with a value:
+    ``clusters`` (how many), ``total`` and ``total_squares`` (of their means), ``successes``
+    (means of 1), ``multi_epoch`` (scored more than once), ``non_binary`` (a value not 0 or 1).
+    """
+    n = int(stats["clusters"]) if stats else 0
+    samples = int(stats["samples"]) if stats else 0
+    passed = int(stats["passed"] or 0) if stats else 0
+    if stats is None or n == 0:
         return ScorerSummary(
             scorer=name,
             samples=samples,
@@ -39,25 +44,46 @@ def summarise_scorer(
             interval="none",
             reported=dict(reported),
         )
-    mean = sum(means) / n
-    single_epoch = all(c["scored"] == 1 for c in scored)
-    binary = all((c["binary"] or 0) == c["scored"] for c in scored)
-    if single_epoch and binary:
-        successes = sum(1 for m in means if m == 1.0)
-        low, high = wilson_interval(successes, n)
+    total, squares = float(stats["total"]), float(stats["total_squares"])
+    single_epoch = int(stats["multi_epoch"]) == 0
+    if single_epoch and int(stats["non_binary"]) == 0:
+        low, high = wilson_interval(int(stats["successes"]), n)
         kind = "wilson"
     else:
-        bounds = mean_interval(n, sum(means), sum(m * m for m in means))
+        bounds = mean_interval(n, total, squares)
         low, high = bounds if bounds is not None else (None, None)  # type: ignore[assignment]
         kind = "clustered normal" if not single_epoch else "normal"
     return ScorerSummary(
         scorer=name,
         samples=samples,
-        scored=int(sum(c["scored"] for c in scored)),
+        scored=int(stats["scored"]),
         passed=passed,
-        mean=mean,
+        mean=total / n,
         ci_low=low,
         ci_high=high,
         interval=kind,
         reported=dict(reported),
     )
+
+
+#: Integer columns of a stored summary (equal or not), then the float ones (within tolerance).
+COUNTS = ("samples", "scored", "passed", "clusters", "successes", "multi_epoch", "non_binary")
+SUMS = ("total", "total_squares")
+
+
+def summaries_agree(
+    stored: Mapping[Any, Any] | None, computed: Mapping[Any, Any] | None, tolerance: float
+) -> bool:
+    """Whether a stored summary row is the one its samples give (sums within ``tolerance``,
+    relative to their size: the same sum added in another order differs in the last bits)."""
+    if stored is None or computed is None:
+        return stored is computed
+    if any(int(stored[k] or 0) != int(computed[k] or 0) for k in COUNTS):
+        return False
+    for key in SUMS:
+        a, b = stored[key], computed[key]
+        if (a is None) != (b is None):
+            return False
+        if a is not None and abs(float(a) - float(b)) > tolerance * max(1.0, abs(float(b))):
+            return False
+    return True
