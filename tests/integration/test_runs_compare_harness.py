@@ -215,3 +215,28 @@ async def test_two_dummy_runs_with_one_seed_are_identical(ledger: Ledger) -> Non
     assert tuple(s.scorer for s in result.comparison.scorers) == LM_EVAL_SCORERS
     assert_no_difference(result)
     assert await gate_exit(ledger, one, other) == 0
+
+
+# -- the dataset hash evalledger computes (no harness reports one) ---------------------------
+
+
+async def test_runs_on_the_same_questions_share_a_dataset_hash_and_others_are_flagged(
+    ledger: Ledger,
+) -> None:
+    base = await import_one(ledger, COMPARE / "inspect" / "base.eval")
+    worse = await import_one(ledger, COMPARE / "inspect" / "worse.eval")
+    other = await import_one(ledger, FIXTURES / "inspect" / "arith.eval")  # other questions
+    hashes = {run: (await ledger.get_run(run)).dataset_hash for run in (base, worse, other)}
+    assert hashes[base] is not None and hashes[base].startswith("evalledger-samples-v1:")
+    assert hashes[base] == hashes[worse] != hashes[other]
+
+    changed = await ledger.compare_runs(base, other)
+    assert changed.comparison.dataset_changed
+    assert not changed.gate.passed  # the gate refuses a comparison across datasets ...
+    code, _, _ = await run_cli(
+        ledger.settings.database_url,
+        "runs", "compare", str(base), str(other), "--fail-on-regression", "--json",
+    )  # fmt: skip
+    assert code == 1
+    allowed = await ledger.compare_runs(base, other, allow_dataset_change=True)
+    assert allowed.comparison.dataset_changed  # ... unless told; it still says so

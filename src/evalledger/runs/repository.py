@@ -227,8 +227,15 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-async def set_sample_count(uow: UnitOfWork, run_id: uuid.UUID, count: int) -> None:
-    await uow.session.execute(runs.update().where(runs.c.id == run_id).values(sample_count=count))
+async def finish_run(
+    uow: UnitOfWork, run_id: uuid.UUID, count: int, dataset_hash: str | None
+) -> None:
+    """A written run's sample count and, when it arrived without one, its computed dataset
+    hash (:mod:`evalledger.runs.dataset_fingerprint`)."""
+    values: dict[str, Any] = {"sample_count": count}
+    if dataset_hash is not None:
+        values["dataset_hash"] = dataset_hash
+    await uow.session.execute(runs.update().where(runs.c.id == run_id).values(**values))
 
 
 async def reported_metrics(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, dict[str, Any]]:

@@ -25,6 +25,7 @@ from evalledger.errors import ConflictError, NotFoundError, ValidationFailed
 from evalledger.pagination import Page
 from evalledger.runs import repository as repo
 from evalledger.runs.as_results import as_results, scorer_for
+from evalledger.runs.dataset_fingerprint import DatasetFingerprint
 from evalledger.runs.importing import OpenedLog
 from evalledger.runs.schemas import (
     RunIn,
@@ -87,14 +88,18 @@ class RunsService:
             )
         run_id = await self._insert_run(run, digest)
         written = 0
+        dataset = DatasetFingerprint()
         for start in range(0, len(run.samples), CHUNK):
-            written += await repo.insert_samples(
-                self.uow, run_id, run.samples[start : start + CHUNK]
-            )
+            chunk = run.samples[start : start + CHUNK]
+            written += await repo.insert_samples(self.uow, run_id, chunk)
+            dataset.add(chunk)
         if more_samples is not None:
-            async for chunk in more_samples:
-                written += await repo.insert_samples(self.uow, run_id, list(chunk))
-        await repo.set_sample_count(self.uow, run_id, written)
+            async for more in more_samples:
+                items = list(more)
+                written += await repo.insert_samples(self.uow, run_id, items)
+                dataset.add(items)
+        computed = dataset.hexdigest() if run.dataset_hash is None else None
+        await repo.finish_run(self.uow, run_id, written, computed)
         await repo.store_summaries(self.uow, run_id)
         self.uow.audit(
             "eval_run",
@@ -135,6 +140,7 @@ class RunsService:
         }
         if options.as_results and options.agent_type is None:
             raise ValidationFailed("as_results needs the agent the runs evaluate", field="agent")
+        datasets = {key: DatasetFingerprint() for key in new}
         if new:
             async for chunk in _chunks(log.samples(), CHUNK):
                 by_run: dict[str, list[SampleIn]] = {}
@@ -143,13 +149,16 @@ class RunsService:
                         by_run.setdefault(key, []).append(sample)
                 for key, items in by_run.items():
                     written[key] += await repo.insert_samples(self.uow, new[key], items)
+                    datasets[key].add(items)
                     if options.as_results:
                         await self._record_as_results(
                             new[key], log.runs[key], items, scorers[key], options.pass_threshold
                         )
         out = []
         for key, run_id in new.items():
-            await repo.set_sample_count(self.uow, run_id, written[key])
+            reported = log.runs[key].dataset_hash
+            computed = datasets[key].hexdigest() if reported is None else None
+            await repo.finish_run(self.uow, run_id, written[key], computed)
             await repo.store_summaries(self.uow, run_id)
             self.uow.audit(
                 "eval_run",
