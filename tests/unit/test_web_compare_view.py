@@ -9,7 +9,6 @@ from evalledger.stats.gate import gate
 from evalledger.web.compare_view import (
     CompareView,
     cli_command,
-    counted_value,
     disagreement,
     gate_note,
     outcome_counts,
@@ -64,13 +63,6 @@ def test_the_table_is_regressed_largest_drop_first_then_improved_unchanged_missi
     assert outcome_counts(rows) == {"regressed": 2, "improved": 2, "unchanged": 2, "missing": 2}
     assert disagreement(entry, rows) is None
     assert disagreement(entry, rows[1:]) is not None
-
-
-def test_a_score_counts_by_its_value_else_its_verdict() -> None:
-    assert counted_value(0.25, False) == 0.25
-    assert counted_value(None, True) == 1.0 and counted_value(None, False) == 0.0
-    assert counted_value(None, None) is None
-    assert counted_value(float("nan"), True) is None
 
 
 def test_parameters_are_read_leniently_with_notices() -> None:

@@ -73,6 +73,15 @@ def _scored(uow: UnitOfWork, run_id: uuid.UUID, scorer: str, side: int) -> Selec
     )
 
 
+async def scorer_values(
+    uow: UnitOfWork, run_id: uuid.UUID, scorer: str
+) -> dict[tuple[str, int], float]:
+    """(sample id, epoch) -> the value of ``scorer`` in the run, as the comparison counts it
+    (the dashboard's compare page orders its samples table by these)."""
+    rows = await uow.session.execute(_scored(uow, run_id, scorer, 0))
+    return {(sample_id, epoch): float(value) for sample_id, epoch, _, value in rows}
+
+
 async def paired_values(
     uow: UnitOfWork, base_id: uuid.UUID, candidate_id: uuid.UUID, scorer: str
 ) -> tuple[PairedValues, Floats]:

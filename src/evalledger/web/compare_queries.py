@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
 
-from evalledger.runs.repository import samples, scores, texts
+from evalledger.runs import compare_repository
+from evalledger.runs.repository import samples, texts
 from evalledger.stats.align import SampleKey
-from evalledger.web.compare_view import counted_value
 
 if TYPE_CHECKING:
     from evalledger.sdk.ledger import Ledger
@@ -34,22 +34,10 @@ class SampleTexts:
 
 
 async def scorer_values(ledger: Ledger, run_id: uuid.UUID, scorer: str) -> dict[SampleKey, float]:
-    """(sample id, epoch) -> the value of ``scorer`` the comparison counts
-    (:func:`~evalledger.web.compare_view.counted_value`)."""
-    s, c = samples.c, scores.c
-    stmt = (
-        select(s.sample_id, s.epoch, c.value, c.passed)
-        .select_from(scores.join(samples, s.id == c.sample_pk))
-        .where(c.run_id == run_id, c.scorer == scorer)
-    )
+    """(sample id, epoch) -> the value of ``scorer`` the comparison counts: the runs domain's
+    own read, so the page and ``compare_runs`` share one rule (value, else the verdict)."""
     async with ledger._read() as uow:
-        stmt = stmt.where(c.project_id == uow.project_id)
-        rows = (await uow.session.execute(stmt)).all()
-    values: dict[SampleKey, float] = {}
-    for sample_id, epoch, value, passed in rows:
-        if (counted := counted_value(value, passed)) is not None:
-            values[(sample_id, epoch)] = counted
-    return values
+        return await compare_repository.scorer_values(uow, run_id, scorer)
 
 
 async def sample_texts(

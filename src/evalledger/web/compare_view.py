@@ -133,14 +133,6 @@ def gate_note(gate: GateResult) -> str:
     )
 
 
-def counted_value(value: float | None, passed: bool | None) -> float | None:
-    """A score's value as the comparison counts it: its value, else its verdict (passed 1.0,
-    failed 0.0); neither (or a non-finite value) leaves the sample out, so it is missing."""
-    if value is None:
-        return None if passed is None else float(passed)
-    return value if math.isfinite(value) else None
-
-
 @dataclass(frozen=True)
 class SampleRow:
     """One (sample id, epoch) of the samples table: both runs' values of the table's scorer
