@@ -68,14 +68,14 @@ TARGETS = [
            "batch.inproc.postgresql", "mlflow.log_batch.postgresql", 8),
     Target("SQLite batch ingest ≥ 50,000 results/s", "value>=", "batch.inproc.sqlite", None,
            50_000),
-    Target("REST single result, 16 clients (PG, 1 agent) ≥ 2x MLflow server, fastest mode "
-           "(16 clients)", "ratio>=", "rest.single.1.postgresql", "mlflow.server.fastest.16", 2),
+    Target("REST single result, 16 clients (PG, 1 agent) ≥ 3x MLflow server, fastest mode "
+           "(16 clients)", "ratio>=", "rest.single.1.postgresql", "mlflow.server.fastest.16", 3),
     Target("REST single result, 16 clients (PG, 1 agent) ≥ 5x MLflow server, default mode "
            "(16 clients)", "ratio>=", "rest.single.1.postgresql", "mlflow.server.default.16", 5),
-    Target("REST single result p99 < 50 ms (PG, 16 clients, 1 agent)", "p99<",
-           "rest.single.1.postgresql", None, 50),
-    Target("REST single result p99 < 50 ms (PG, 16 clients, 100 agents)", "p99<",
-           "rest.single.100.postgresql", None, 50),
+    Target("REST single result p99 < 30 ms (PG, 16 clients, 1 agent)", "p99<",
+           "rest.single.1.postgresql", None, 30),
+    Target("REST single result p99 < 30 ms (PG, 16 clients, 100 agents)", "p99<",
+           "rest.single.100.postgresql", None, 30),
     Target("Analytics summary < 20 ms (PG)", "value<", "analytics.summary.postgresql", None, 20),
     Target("Analytics summary < 20 ms (SQLite)", "value<", "analytics.summary.sqlite", None, 20),
     Target("Leaderboard (xp) < 20 ms (PG)", "value<", "leaderboard.xp.postgresql", None, 20),
@@ -88,6 +88,10 @@ TARGETS = [
            "leaderboard.bradley_terry.postgresql", None, 20),
     Target("Leaderboard (bradley_terry, with events) < 20 ms (SQLite)", "value<",
            "leaderboard.bradley_terry.sqlite", None, 20),
+    Target("First leaderboard after an event (elo, 2,000 events, 100 rounds) < 100 ms (PG)",
+           "value<", "leaderboard.elo.cold.postgresql", None, 100),
+    Target("First leaderboard after an event (bradley_terry, 2,000 events, 100 rounds) "
+           "< 100 ms (PG)", "value<", "leaderboard.bradley_terry.cold.postgresql", None, 100),
     Target("Assessments export (PG) ≥ 100,000 rows/s", "value>=",
            "assessments.export.postgresql", None, 100_000),
     Target("Assessments export (SQLite) ≥ 100,000 rows/s", "value>=",
