@@ -124,12 +124,20 @@ def _out_of_unit(column: Any) -> Any:
 
 async def check_score_ranges(ctx: VerifyContext) -> CheckResult:
     result = CheckResult(1, "score_ranges", "Checking score ranges...")
-    for column, label in (
+    columns = (
         (assessments_t.c.score, "scores"),
         (assessments_t.c.confidence, "confidence scores"),
-    ):
+    )
+    # Both counts in one pass over the table.
+    counts = (
+        await ctx.uow.session.execute(
+            select(*(func.count().filter(_out_of_unit(column)) for column, _ in columns))
+            .select_from(assessments_t)
+            .where(ctx.mine(assessments_t))
+        )
+    ).one()
+    for (column, label), n in zip(columns, counts, strict=True):
         bad = and_(_out_of_unit(column), ctx.mine(assessments_t))
-        n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(bad))
         if n:
             sample = await ctx.ids(select(assessments_t.c.id).where(bad))
             result.problem("issue", f"{n} assessments have {label} outside 0-1", n, sample)
