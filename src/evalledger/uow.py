@@ -207,32 +207,58 @@ class UnitOfWork:
         action: str,
         entries: list[tuple[object, dict[str, Any] | None]],
     ) -> None:
-        """Record one audit row per ``(entity id, changes)``, in this transaction, with one
-        ``executemany`` (bulk writes: no ORM object per row)."""
+        """Record one audit row per ``(entity id, changes)``, in this transaction, in one
+        bulk write (no ORM object per row): the bulk loader's ``COPY`` on PostgreSQL (fresh
+        random ids, so no lookup), ``executemany`` otherwise and under row-level security.
+        Measured importing 20,000 assessments (100 a transaction) on PostgreSQL: the
+        ``executemany`` was a fifth of the import's writing time, nearly all SQLAlchemy's
+        per-parameter work."""
         if not entries:
             return
+        from evalledger.db.bulk import insert_new
         from evalledger.db.types import utcnow
 
         now = utcnow()
         project, user = self.project_id, self.actor.audit_user
+        table: Table = AuditLog.__table__  # type: ignore[assignment]
+        rows = [
+            (
+                uuid.uuid4(),
+                project,
+                entity_type,
+                str(entity_id),
+                action,
+                user,
+                changes,
+                None,
+                now,
+                now,
+            )
+            for entity_id, changes in entries
+        ]
+        if self.db.is_postgres and not (self.db.row_security and self.tenant_scoped):
+            await insert_new(
+                self.session, table, _AUDIT_COLUMNS, rows, expect_new=True, copy_min_rows=1
+            )
+            return
         await self.session.execute(
-            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "project_id": project,
-                    "entity_type": entity_type,
-                    "entity_id": str(entity_id),
-                    "action": action,
-                    "user_id": user,
-                    "changes": changes,
-                    "metadata": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for entity_id, changes in entries
-            ],
+            table.insert(), [dict(zip(_AUDIT_COLUMNS, row, strict=True)) for row in rows]
         )
+
+
+#: The audit row's columns, in the order :meth:`UnitOfWork.audit_many` builds them.
+_AUDIT_COLUMNS = (
+    "id",
+    "project_id",
+    "entity_type",
+    "entity_id",
+    "action",
+    "user_id",
+    "changes",
+    "metadata",
+    "created_at",
+    "updated_at",
+)
 
 
 def _raise_translated(exc: BaseException) -> None:

@@ -566,3 +566,30 @@ async def test_a_large_import_refreshes_the_planner_statistics(
     monkeypatch.setattr(importer, "ANALYZE_AFTER", 6)
     assert (await ledger.import_assessments(path)).imported == 6
     assert analyzed == [["students", "skill_assessments", "evidence"]]
+
+
+async def test_new_assessment_whose_evidence_id_is_stored_writes_nothing_of_its_batch(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The importer trusts its own lookups and lets the bulk loader skip its: a new
+    assessment carrying an evidence id stored under another assessment still fails its
+    batch, naming the evidence (on PostgreSQL the COPY fails and the race-free path
+    decides)."""
+    await populate(ledger, students=1, per_student=4)
+    path = await _exported(ledger, tmp_path)
+    doc = json.loads(path.read_text())
+    record = doc["assessments"][1]
+    record["id"] = str(uuid.uuid4())
+    for ev in record["evidence"]:
+        ev["assessment_id"] = record["id"]
+    path.write_text(json.dumps(doc))
+    stored = record["evidence"][0]["id"]
+    with pytest.raises(ConflictError, match=f"record 1 .*evidence 0 \\(id {stored}\\) already"):
+        await ledger.import_assessments(path, duplicates="skip")
+    assert (await ledger.stats()).total_assessments == 4
+    # Without the colliding evidence the same file imports the one new assessment.
+    record["evidence"] = []
+    path.write_text(json.dumps(doc))
+    result = await ledger.import_assessments(path, duplicates="skip")
+    assert (result.imported, result.skipped) == (1, 3)
+    assert (await ledger.get_assessment(uuid.UUID(record["id"]))).evidence == []

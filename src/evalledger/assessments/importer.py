@@ -37,7 +37,7 @@ from evalledger.assessments.schemas import (
     ImportResult,
     StudentRecord,
 )
-from evalledger.db.bulk import analyze, insert_new
+from evalledger.db.bulk import COPY_MIN_ROWS, analyze, insert_new
 from evalledger.db.engine import Database
 from evalledger.db.repository import id_owners
 from evalledger.errors import ConflictError, ValidationFailed
@@ -290,18 +290,32 @@ Progress = Callable[[int, int], None]
 OpenUnit = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 
-async def _insert_new(uow: UnitOfWork, table: Table, rows: list[dict[str, Any]]) -> set[Any]:
+async def _insert_new(
+    uow: UnitOfWork, table: Table, rows: list[dict[str, Any]], *, expect_new: bool = False
+) -> set[Any]:
     """:func:`~evalledger.db.bulk.insert_new` for rows given as dicts (all with the same
-    keys): the ids inserted."""
+    keys): the ids inserted.
+
+    ``expect_new``: the caller has just looked the ids up (or they belong to assessments it
+    found new), so the bulk loader's own lookup is skipped and, outside row-level security,
+    even a batch of 100 goes through ``COPY``. A row stored meanwhile still makes the
+    ``COPY`` fail and the race-free path decide (see :func:`~evalledger.db.bulk.start_insert_new`).
+    Measured on PostgreSQL at 20,000 assessments: the ``INSERT`` of a batch's 100 assessments
+    took as long as the ``COPY`` of its 460 evidence rows, and the evidence lookup a sixth of
+    that ``COPY``.
+    """
     if not rows:
         return set()
     columns = list(rows[0])
+    row_security = uow.db.row_security and uow.tenant_scoped
     return await insert_new(
         uow.session,
         table,
         columns,
         [tuple(row[c] for c in columns) for row in rows],
-        row_security=uow.db.row_security and uow.tenant_scoped,
+        row_security=row_security,
+        expect_new=expect_new,
+        copy_min_rows=1 if expect_new and not row_security else COPY_MIN_ROWS,
     )
 
 
@@ -409,7 +423,7 @@ async def _import_assessments(
         values = _assessment_values(r)
         values["project_id"] = project
         rows.append(values)
-    inserted = await _insert_new(uow, assessments_t, rows)
+    inserted = await _insert_new(uow, assessments_t, rows, expect_new=True)
     if len(inserted) != len(rows):  # written by someone else since the lookup above
         r = next(r for r in new if r.id not in inserted)
         raise ConflictError(
@@ -443,7 +457,7 @@ async def _import_assessments(
         for r in written
         for e in r.evidence
     ]
-    stored = await _insert_new(uow, evidence_t, evidence)
+    stored = await _insert_new(uow, evidence_t, evidence, expect_new=True)
     if len(stored) != len(evidence):
         for r in written:
             for j, e in enumerate(r.evidence):

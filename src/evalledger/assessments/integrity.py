@@ -54,6 +54,15 @@ class VerifyContext:
             return true()
         return and_(*(t.c.project_id == self.project_id for t in tables))
 
+    _census: EvidenceCensus | None = None
+
+    async def evidence_census(self) -> EvidenceCensus:
+        """The evidence counts of checks 3 and 4, from one pass over each table (computed
+        once per run, see :func:`evidence_census`)."""
+        if self._census is None:
+            self._census = await evidence_census(self)
+        return self._census
+
     async def scalar(self, stmt: Any) -> int:
         return int((await self.uow.session.execute(stmt)).scalar_one() or 0)
 
@@ -62,6 +71,48 @@ class VerifyContext:
 
 
 Check = Callable[[VerifyContext], Awaitable[CheckResult]]
+
+
+@dataclass(frozen=True)
+class EvidenceCensus:
+    """Counts of checks 3 and 4 (offending rows are sampled only when a count is not 0)."""
+
+    orphans: int  #: evidence (in scope) whose assessment does not exist
+    bare: int  #: assessments (in scope) without evidence
+    unusual: int  #: assessments (in scope) with evidence, but outside evidence_min..max
+
+
+async def evidence_census(ctx: VerifyContext) -> EvidenceCensus:
+    """One pass over ``evidence`` (grouped by assessment: on PostgreSQL an index scan of
+    ``ix_evidence_assessment_id``) full-joined to ``skill_assessments`` (its primary key).
+
+    It replaces three separate queries (an anti-join each way and a grouped join), each of
+    which read the whole evidence table; measured at 200,000 assessments with 920,004
+    evidence rows on PostgreSQL, 0.36 s against 0.9 s for the three, and the anti-joins'
+    hash tables spilled to disk (work_mem), which grows faster than the tables.
+    """
+    low, high = ctx.settings.evidence_min, ctx.settings.evidence_max
+    a = assessments_t
+    per = (
+        select(
+            evidence_t.c.assessment_id.label("assessment_id"),
+            func.count().label("n"),
+            func.count().filter(ctx.mine(evidence_t)).label("mine"),
+        )
+        .group_by(evidence_t.c.assessment_id)
+        .subquery()
+    )
+    assessment = and_(a.c.id.is_not(None), ctx.mine(a))
+    row = (
+        await ctx.uow.session.execute(
+            select(
+                func.coalesce(func.sum(per.c.mine).filter(a.c.id.is_(None)), 0),
+                func.count().filter(and_(assessment, per.c.assessment_id.is_(None))),
+                func.count().filter(and_(assessment, or_(per.c.n < low, per.c.n > high))),
+            ).select_from(per.outerjoin(a, a.c.id == per.c.assessment_id, full=True))
+        )
+    ).one()
+    return EvidenceCensus(*(int(v or 0) for v in row))
 
 
 # -- 1. score ranges ----------------------------------------------------------------------
@@ -73,12 +124,20 @@ def _out_of_unit(column: Any) -> Any:
 
 async def check_score_ranges(ctx: VerifyContext) -> CheckResult:
     result = CheckResult(1, "score_ranges", "Checking score ranges...")
-    for column, label in (
+    columns = (
         (assessments_t.c.score, "scores"),
         (assessments_t.c.confidence, "confidence scores"),
-    ):
+    )
+    # Both counts in one pass over the table.
+    counts = (
+        await ctx.uow.session.execute(
+            select(*(func.count().filter(_out_of_unit(column)) for column, _ in columns))
+            .select_from(assessments_t)
+            .where(ctx.mine(assessments_t))
+        )
+    ).one()
+    for (column, label), n in zip(columns, counts, strict=True):
         bad = and_(_out_of_unit(column), ctx.mine(assessments_t))
-        n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(bad))
         if n:
             sample = await ctx.ids(select(assessments_t.c.id).where(bad))
             result.problem("issue", f"{n} assessments have {label} outside 0-1", n, sample)
@@ -135,7 +194,7 @@ async def check_orphaned_evidence(ctx: VerifyContext) -> CheckResult:
     orphan = and_(
         ~exists().where(assessments_t.c.id == evidence_t.c.assessment_id), ctx.mine(evidence_t)
     )
-    n = await ctx.scalar(select(func.count()).select_from(evidence_t).where(orphan))
+    n = (await ctx.evidence_census()).orphans
     if not n:
         result.ok("No orphaned evidence records found")
         return result
@@ -168,7 +227,8 @@ async def check_evidence_linking(ctx: VerifyContext) -> CheckResult:
         ~exists().where(evidence_t.c.assessment_id == assessments_t.c.id),
         ctx.mine(assessments_t),
     )
-    n = await ctx.scalar(select(func.count()).select_from(assessments_t).where(bare))
+    census = await ctx.evidence_census()
+    n = census.bare
     if n:
         sample = await ctx.ids(select(assessments_t.c.id).where(bare))
         result.problem("warning", f"{n} assessments have no evidence records", n, sample)
@@ -182,7 +242,7 @@ async def check_evidence_linking(ctx: VerifyContext) -> CheckResult:
         .group_by(evidence_t.c.assessment_id)
         .having(or_(func.count() < low, func.count() > high))
     )
-    n = await ctx.scalar(select(func.count()).select_from(per.subquery()))
+    n = census.unusual
     if n:
         sample = await ctx.ids(per.with_only_columns(evidence_t.c.assessment_id))
         result.problem(

@@ -103,11 +103,22 @@ async def insert_new(
     key: str = "id",
     *,
     row_security: bool = False,
+    expect_new: bool = False,
     fresh: bool = False,
+    copy_min_rows: int = COPY_MIN_ROWS,
 ) -> set[Any]:
-    """Insert the rows whose ``key`` is not stored yet; return the keys inserted."""
+    """Insert the rows whose ``key`` is not stored yet; return the keys inserted (the
+    options as for :func:`start_insert_new`)."""
     pending = await start_insert_new(
-        session, table, columns, rows, key, row_security=row_security, fresh=fresh
+        session,
+        table,
+        columns,
+        rows,
+        key,
+        row_security=row_security,
+        expect_new=expect_new,
+        fresh=fresh,
+        copy_min_rows=copy_min_rows,
     )
     return await pending.wait()
 
@@ -122,6 +133,7 @@ async def start_insert_new(
     row_security: bool = False,
     expect_new: bool = False,
     fresh: bool = False,
+    copy_min_rows: int = COPY_MIN_ROWS,
 ) -> PendingInsert:
     """Start inserting the rows whose ``key`` is not stored yet.
 
@@ -154,13 +166,19 @@ async def start_insert_new(
     the lookup is skipped (on SQLite it costs as much as the insert), and so is the savepoint
     around ``COPY``, as a unique violation can then only be another constraint's, which
     fails the write (the driver's error reaches the caller).
+
+    ``copy_min_rows``: the smallest batch that goes through ``COPY`` on PostgreSQL
+    (:data:`COPY_MIN_ROWS` by default). A caller whose batches are small but many, each in a
+    transaction that has already run a statement (the assessment import: 100 records a
+    transaction by contract), lowers it: ``COPY`` encodes its rows in a tight loop where the
+    ``INSERT`` goes through SQLAlchemy's per-parameter machinery.
     """
     if not rows:
         return PendingInsert(set())
     connection = await session.connection()
     dialect = connection.dialect
     position = list(columns).index(key)
-    if dialect.name == "postgresql" and len(rows) < COPY_MIN_ROWS:
+    if dialect.name == "postgresql" and len(rows) < copy_min_rows:
         stmt = insert(dialect.name, table).on_conflict_do_nothing(index_elements=[key])
         stmt = stmt.returning(table.c[key])
         inserted: set[Any] = set()
@@ -178,7 +196,8 @@ async def start_insert_new(
         # lazily, at its first statement, and the COPY below must run inside that
         # transaction (on the raw connection before it, it would autocommit).
         if fresh or expect_new:
-            await connection.exec_driver_sql("SELECT 1")  # the transaction is opened
+            if not await _driver_in_transaction(connection):
+                await connection.exec_driver_sql("SELECT 1")  # the transaction is opened
         else:
             stored = await _pg_existing(connection, table.c[key], keys)
             existing = {
@@ -248,6 +267,14 @@ async def start_insert_new(
     task = asyncio.ensure_future(write)
     await asyncio.sleep(0)  # the write's first step runs: the driver has its statement
     return PendingInsert(new, task)
+
+
+async def _driver_in_transaction(connection: Any) -> bool:
+    """Whether the driver's transaction is already open (a statement ran in it), so that a
+    ``COPY`` on the raw connection joins it; asyncpg knows it from the server's status."""
+    raw = (await connection.get_raw_connection()).driver_connection
+    is_in = getattr(raw, "is_in_transaction", None)
+    return bool(is_in()) if is_in is not None else False
 
 
 async def _pg_existing(connection: Any, key_column: Any, keys: list[Any]) -> set[Any]:
