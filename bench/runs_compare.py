@@ -69,13 +69,26 @@ def run_rows(
             sample_rows.append((pk, run_id, PROJECT, sample_id, epoch))
             passed = rng.random() < (0.72 if candidate else 0.70)
             f1 = round(rng.random() * 0.6 + (0.32 if candidate else 0.3), 3)
-            score_rows.append((uuid.uuid4(), pk, run_id, PROJECT, "match", float(passed), passed))
-            score_rows.append((uuid.uuid4(), pk, run_id, PROJECT, "f1", f1, f1 >= 0.5))
+            key = (sample_id, epoch)  # each score row carries its sample's (migration 0010)
+            score_rows.append(
+                (uuid.uuid4(), pk, run_id, PROJECT, *key, "match", float(passed), passed)
+            )
+            score_rows.append((uuid.uuid4(), pk, run_id, PROJECT, *key, "f1", f1, f1 >= 0.5))
     return sample_rows, score_rows
 
 
 SAMPLE_COLUMNS = ["id", "run_id", "project_id", "sample_id", "epoch"]
-SCORE_COLUMNS = ["id", "sample_pk", "run_id", "project_id", "scorer", "value", "passed"]
+SCORE_COLUMNS = [
+    "id",
+    "sample_pk",
+    "run_id",
+    "project_id",
+    "sample_id",
+    "epoch",
+    "scorer",
+    "value",
+    "passed",
+]
 
 
 def chunks(rows: list[Row], size: int = 20_000) -> Iterator[list[Row]]:
