@@ -1,20 +1,16 @@
-"""The seeded cluster bootstrap and its exact binomial sampler (no numpy at run time)."""
+"""The seeded cluster bootstrap (numpy's draws, seeded and reproducible)."""
 
 from __future__ import annotations
 
 import math
-import random
 import statistics
-from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats as scipy_stats
 
 from evalledger.stats.bootstrap import (
     LEVELS_PER_CLUSTER,
-    binomial_draw,
     cluster_bootstrap_interval,
     cluster_bootstrap_means,
     percentile,
@@ -56,32 +52,6 @@ def test_bootstrap_refuses_bad_parameters_and_has_nothing_without_clusters() -> 
         cluster_bootstrap_interval([(1.0, 1)], rounds=0)
     with pytest.raises(ValueError, match="confidence"):
         cluster_bootstrap_interval([(1.0, 1)], confidence=1.0)
-
-
-@pytest.mark.parametrize(("n", "p"), [(12, 0.5), (60, 0.1), (400, 0.37), (2_000, 0.9)])
-def test_binomial_draws_follow_the_binomial_distribution(n: int, p: float) -> None:
-    rng = random.Random(7)
-    draws = Counter(binomial_draw(rng, n, p) for _ in range(20_000))
-    # Chi-square goodness of fit on the bins holding >= 5 expected draws, tails pooled.
-    support = [k for k in range(n + 1) if 20_000 * scipy_stats.binom.pmf(k, n, p) >= 5]
-    low, high = support[0], support[-1]
-    observed = [sum(c for k, c in draws.items() if k <= low)]
-    observed += [draws[k] for k in range(low + 1, high)]
-    observed += [sum(c for k, c in draws.items() if k >= high)]
-    expected = [scipy_stats.binom.cdf(low, n, p)]
-    expected += [scipy_stats.binom.pmf(k, n, p) for k in range(low + 1, high)]
-    expected += [scipy_stats.binom.sf(high - 1, n, p)]
-    expected = [20_000 * e / sum(expected) for e in expected]
-    assert scipy_stats.chisquare(observed, expected).pvalue > 0.001
-
-
-def test_binomial_draw_edges() -> None:
-    rng = random.Random(0)
-    assert binomial_draw(rng, 0, 0.4) == 0
-    assert binomial_draw(rng, 10, 0.0) == 0 and binomial_draw(rng, 10, 1.0) == 10
-    big = [binomial_draw(rng, 100_000, 1e-5) for _ in range(2_000)]
-    assert min(big) >= 0 and max(big) < 15
-    assert sum(big) / len(big) == pytest.approx(1.0, abs=0.1)
 
 
 def pass_fail_differences(

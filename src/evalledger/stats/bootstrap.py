@@ -11,7 +11,6 @@ bootstrap first runs.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -49,55 +48,6 @@ def check_bootstrap_parameters(rounds: int, confidence: float) -> None:
 #: two cost the same near 18. Pass/fail scores have 3 values: runs of 60 samples and more go
 #: by counts. (The pure-Python draws of before issue #19 broke even at 50.)
 LEVELS_PER_CLUSTER = 20
-
-
-def binomial_draw(rng: random.Random, n: int, p: float) -> int:
-    """One exact Binomial(n, p) draw by inversion, searching outwards from the mode.
-
-    Python 3.11's ``random`` has no binomial sampler. Inversion consumes one uniform per draw
-    (rarely more) and takes about 1.6 standard deviations of steps, so a draw from n = 100,000
-    costs microseconds instead of n uniforms. Probabilities come from the pmf at the mode
-    (log-gamma) and the ratio pmf(k + 1) / pmf(k) = (n - k) / (k + 1) * p / (1 - p).
-    (The bootstrap's multinomial counts are numpy's now; this exact sampler for a
-    ``random.Random`` stays for code that has no numpy.)
-    """
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    odds = p / (1.0 - p)
-    mode = min(n, math.floor((n + 1) * p))
-    at_mode = math.exp(
-        math.lgamma(n + 1)
-        - math.lgamma(mode + 1)
-        - math.lgamma(n - mode + 1)
-        + mode * math.log(p)
-        + (n - mode) * math.log1p(-p)
-    )
-    while True:
-        u = rng.random() - at_mode
-        if u < 0:
-            return mode
-        up = down = mode
-        p_up = p_down = at_mode
-        while p_up > 0.0 or p_down > 0.0:
-            if up < n:
-                p_up *= (n - up) / (up + 1) * odds
-                up += 1
-                u -= p_up
-                if u < 0:
-                    return up
-            else:
-                p_up = 0.0
-            if down > 0:
-                p_down *= down / (n - down + 1) / odds
-                down -= 1
-                u -= p_down
-                if u < 0:
-                    return down
-            else:
-                p_down = 0.0
-        # Rounding left u above the whole mass (chance ~1e-12): draw again.
 
 
 def cluster_bootstrap_means(
