@@ -237,9 +237,7 @@ class UnitOfWork:
             for entity_id, changes in entries
         ]
         if self.db.is_postgres and not (self.db.row_security and self.tenant_scoped):
-            await insert_new(
-                self.session, table, _AUDIT_COLUMNS, rows, expect_new=True, copy_min_rows=1
-            )
+            await insert_new(self.session, table, _AUDIT_COLUMNS, rows, fresh=True, copy_min_rows=1)
             return
         await self.session.execute(
             table.insert(), [dict(zip(_AUDIT_COLUMNS, row, strict=True)) for row in rows]
