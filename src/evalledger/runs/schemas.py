@@ -7,6 +7,8 @@ of every harness land in the same tables and answer the same queries.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -82,6 +84,13 @@ class RunIn(RequestModel):
     #: per scorer, per metric: the value the harness reported (``{"match": {"accuracy": 0.8}}``)
     metrics: dict[Name, dict[Name, float | None]] = Field(default_factory=dict, max_length=64)
     samples: list[SampleIn] = Field(default_factory=list, max_length=MAX_SAMPLES_PER_REQUEST)
+
+    def content_sha256(self, *, ignoring: tuple[str, ...] = ()) -> str:
+        """The SHA-256 of the run's canonical JSON without ``source_sha256`` (and the fields
+        ``ignoring``): what identifies its content when no source file does."""
+        body = self.model_dump(mode="json", exclude={"source_sha256", *ignoring})
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ScorerSummary(BaseModel):

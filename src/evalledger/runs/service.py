@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import itertools
 import json
 import uuid
@@ -45,13 +44,6 @@ T = TypeVar("T")
 CHUNK = 2_000
 
 
-def fingerprint(run: RunIn) -> str:
-    """What identifies a run's content when no source file does: its canonical JSON."""
-    body = run.model_dump(mode="json", exclude={"source_sha256"})
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _sample_cursor(sample_id: str, epoch: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([sample_id, epoch]).encode()).decode()
 
@@ -73,7 +65,7 @@ class RunsService:
     ) -> RunRecorded:
         """Write ``run`` with its samples (and any ``more_samples`` chunks, for importers that
         stream a large file), or recognise it as already recorded."""
-        digest = run.source_sha256 or fingerprint(run)
+        digest = run.source_sha256 or run.content_sha256()
         existing = await repo.find_run(self.uow, run.harness, run.external_id)
         if existing is not None:
             if existing["source_sha256"] != digest:
@@ -119,7 +111,7 @@ class RunsService:
         new: dict[str, uuid.UUID] = {}
         known: dict[str, uuid.UUID] = {}
         for key, run in log.runs.items():
-            digest = run.source_sha256 or fingerprint(run)
+            digest = run.source_sha256 or run.content_sha256()
             existing = await repo.find_run(self.uow, run.harness, run.external_id)
             if existing is None:
                 new[key] = await self._insert_run(run, digest)

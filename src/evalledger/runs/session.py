@@ -31,8 +31,6 @@ before the evaluation's work, not after it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
@@ -98,14 +96,6 @@ class _Recording(Protocol):
     ) -> RunRecorded: ...
 
     async def get_custody_metrics(self, agent_type: str) -> object: ...
-
-
-def _content_hash(run: RunIn) -> str:
-    """The run's content without its start and end times: running the same evaluation again
-    under the same key is the same run, whenever it ran."""
-    body = run.model_dump(mode="json", exclude={"source_sha256", "started_at", "completed_at"})
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class RunSession:
@@ -216,7 +206,10 @@ class RunSession:
                 "samples": self._samples,
             }
         )
-        return run.model_copy(update={"source_sha256": _content_hash(run)})
+        # Without its start and end times: running the same evaluation again under the same
+        # key is the same run, whenever it ran.
+        digest = run.content_sha256(ignoring=("started_at", "completed_at"))
+        return run.model_copy(update={"source_sha256": digest})
 
     async def __aexit__(
         self,
