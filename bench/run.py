@@ -240,7 +240,7 @@ def report(
         lines.append(f"| MLflow (bench venv only) | {extra['mlflow_version']} |")
     lines += [
         "",
-        "## Targets (issue 7)",
+        "## Targets (issue #20)",
         "",
         "| Target | Measured | Goal | Verdict |",
         "|---|---|---|---|",
