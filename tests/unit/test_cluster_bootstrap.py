@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import statistics
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalledger.stats import resample
 from evalledger.stats.bootstrap import (
     LEVELS_PER_CLUSTER,
     cluster_bootstrap_interval,
@@ -92,3 +94,27 @@ def test_both_ways_of_drawing_give_the_same_bootstrap_distribution() -> None:
             percentile(sorted(plain), q), abs=0.004
         )
     assert statistics.stdev(by_counts) == pytest.approx(statistics.stdev(plain), rel=0.05)
+
+
+@pytest.mark.parametrize("by_counts", [True, False])
+def test_blocks_drawn_on_several_threads_give_the_same_means_as_on_one(
+    by_counts: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(7)
+    totals = np.round(rng.uniform(-1, 1, 400), 2)
+    counts = np.ones(len(totals), dtype=np.int64)
+    monkeypatch.setattr(resample, "BLOCK_ELEMENTS", 1_000)  # many blocks, each its own stream
+    assert len(resample._block_sizes(300, 400)) > 1
+    on_four = resample.bootstrap_means(totals, counts, 300, seed=3, by_counts=by_counts)
+    monkeypatch.setattr(resample.os, "cpu_count", lambda: 1)
+    on_one = resample.bootstrap_means(totals, counts, 300, seed=3, by_counts=by_counts)
+    assert on_four.tolist() == on_one.tolist()
+    assert len(set(on_one.tolist())) > 250  # every block drew its own resamples
+
+
+def test_rounds_split_into_near_equal_blocks_within_the_budget() -> None:
+    for rounds, width in [(1_000, 3_400), (1_000, 100_000), (7, 1), (1, 10**7), (999, 3)]:
+        sizes = resample._block_sizes(rounds, width)
+        assert sum(sizes) == rounds
+        assert max(sizes) - min(sizes) <= 1
+        assert len(sizes) == 1 or max(sizes) * width <= resample.BLOCK_ELEMENTS + width

@@ -14,6 +14,7 @@ gets the true answer (no regression) rather than an error.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Sequence
@@ -27,8 +28,15 @@ from evalledger.runs.compare_schemas import RatingOut, RunComparison, RunLeaderb
 from evalledger.runs.repository import get_run
 from evalledger.stats import paired_arrays
 from evalledger.stats.align import RunSamples
-from evalledger.stats.compare import ScorerComparison, chosen_scorers, comparison_of, kind_from
+from evalledger.stats.compare import (
+    Kind,
+    ScorerComparison,
+    chosen_scorers,
+    comparison_of,
+    kind_from,
+)
 from evalledger.stats.gate import gate
+from evalledger.stats.paired_arrays import PairedValues
 from evalledger.stats.ranking import bradley_terry, rank_models
 from evalledger.uow import UnitOfWork
 
@@ -54,19 +62,44 @@ class RunComparisonService:
             raise NotFoundError(f"{field}: no run {run_id} in this project", field=field)
         return row
 
-    async def _compare_scorer(
-        self, base_id: uuid.UUID, candidate_id: uuid.UUID, scorer: str, rounds: int, seed: int
-    ) -> ScorerComparison | None:
-        """One scorer: its pairs joined in SQL, its figures computed on arrays; None when
-        neither run has a value of it."""
+    async def _paired(
+        self, base_id: uuid.UUID, candidate_id: uuid.UUID, scorer: str
+    ) -> tuple[PairedValues, Kind] | None:
+        """One scorer's pairs, joined in SQL and read into arrays, with the kind its values
+        make it; None when neither run has a value of it."""
         paired, unpaired = await repo.paired_values(self.uow, base_id, candidate_id, scorer)
         if not len(paired.base) and not paired.missing:
             return None
         values = np.concatenate([paired.base, paired.candidate, unpaired])
         if not np.isfinite(values).all():
             raise ValueError(f"scores: scorer {scorer!r} has a non-finite value")
-        kind = kind_from(paired_arrays.is_binary(values), scorer)
-        return paired_arrays.compare_paired(paired, kind, rounds=rounds, seed=seed)
+        return paired, kind_from(paired_arrays.is_binary(values), scorer)
+
+    async def _compare_scorers(
+        self, ids: list[uuid.UUID], names: Sequence[str], rounds: int, seed: int
+    ) -> list[ScorerComparison]:
+        """Each scorer's figures, computed on a worker thread (the bootstrap of a continuous
+        score of 100,000 samples is a few hundred milliseconds of CPU: the event loop, which
+        serves every other request, must not wait for it) while the next scorer's pairs are
+        read."""
+        computing: list[asyncio.Future[ScorerComparison]] = []
+        try:
+            for name in names:
+                found = await self._paired(ids[0], ids[1], name)
+                if found is None:
+                    chosen_scorers(await repo.scorers_used(self.uow, ids), names)  # raises
+                    continue
+                paired, kind = found
+                computing.append(
+                    asyncio.ensure_future(
+                        asyncio.to_thread(
+                            paired_arrays.compare_paired, paired, kind, rounds=rounds, seed=seed
+                        )
+                    )
+                )
+            return list(await asyncio.gather(*computing))
+        finally:  # on a refusal, let the figures already started finish before answering
+            await asyncio.gather(*computing, return_exceptions=True)
 
     async def compare_runs(
         self,
@@ -89,13 +122,7 @@ class RunComparisonService:
             # as no values, and only then are the known ones read, for the refusal.
             known = None if scorers else await repo.scorers_used(self.uow, ids)
             names = known or list(dict.fromkeys(scorers or ()))
-            entries = []
-            for name in names:
-                entry = await self._compare_scorer(base_id, candidate_id, name, rounds, seed)
-                if entry is None:
-                    chosen_scorers(await repo.scorers_used(self.uow, ids), names)  # raises
-                else:
-                    entries.append(entry)
+            entries = await self._compare_scorers(ids, names, rounds, seed)
         except ValueError as exc:
             raise ValidationFailed(str(exc), field="scorer") from exc
         comparison = comparison_of(base_row["dataset_hash"], candidate_row["dataset_hash"], entries)
