@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from evalledger.runs.formats import _json, _zip
 from evalledger.runs.formats.base import (
     INSPECT,
@@ -87,11 +89,67 @@ class InspectFormat:
 
 
 def _member_json(path: Path, fh: Any, member: _zip.Member) -> Any:
-    data = _zip.read_member(path, fh, member)
+    return _parsed(path, member, _zip.read_member(path, fh, member))
+
+
+def _parsed(path: Path, member: _zip.Member, data: bytes) -> Any:
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LogFormatError(path, f"ZIP member {member.name} is not valid JSON ({exc})") from None
+
+
+class _SampleFields(msgspec.Struct):
+    """The fields of an ``EvalSample`` that :func:`sample_from` reads (absent: ``UNSET``).
+
+    Everything else is skipped without being built, above all the transcript (``events``,
+    ``events_data``): about 85% of a sample's JSON, which the import drops. Decoding only
+    these is about 6x faster than ``json.loads`` of the whole member (13 against 86 µs for
+    a sample of Inspect's own ``mockllm`` run), and the decode was most of an import's CPU.
+    """
+
+    id: Any = msgspec.UNSET
+    epoch: Any = msgspec.UNSET
+    input: Any = msgspec.UNSET
+    target: Any = msgspec.UNSET
+    messages: Any = msgspec.UNSET
+    output: Any = msgspec.UNSET
+    scores: Any = msgspec.UNSET
+    metadata: Any = msgspec.UNSET
+    attachments: Any = msgspec.UNSET
+    model_usage: Any = msgspec.UNSET
+    error: Any = msgspec.UNSET
+    started_at: Any = msgspec.UNSET
+    completed_at: Any = msgspec.UNSET
+    total_time: Any = msgspec.UNSET
+    working_time: Any = msgspec.UNSET
+    uuid: Any = msgspec.UNSET
+    store: Any = msgspec.UNSET
+    limit: Any = msgspec.UNSET
+    error_retries: Any = msgspec.UNSET
+    choices: Any = msgspec.UNSET
+
+
+_SAMPLE_DECODER = msgspec.json.Decoder(_SampleFields)
+
+
+def _sample_json(path: Path, fh: Any, member: _zip.Member) -> Any:
+    """A sample member's fields as a dict, as ``json.loads`` would give them.
+
+    What msgspec refuses, ``json.loads`` reads (and its answer is the one kept): the
+    ``NaN`` and ``Infinity`` that Python writes, lone surrogates, numbers beyond a double,
+    a sample that is not an object, and broken JSON, whose error message is json's.
+    """
+    data = _zip.read_member(path, fh, member)
+    try:
+        fields = _SAMPLE_DECODER.decode(data)
+    except msgspec.MsgspecError:
+        return _parsed(path, member, data)
+    return {
+        name: value
+        for name in _SampleFields.__struct_fields__
+        if (value := getattr(fields, name)) is not msgspec.UNSET
+    }
 
 
 def _read_eval_header(path: Path) -> dict[str, Any]:
@@ -125,7 +183,7 @@ def _iter_eval_samples(path: Path, run_key: str) -> Iterator[Sample]:
     with path.open("rb") as fh:
         for member in _zip.iter_members(path):
             if member.name.startswith("samples/") and member.name.endswith(".json"):
-                yield sample_from(where, _member_json(path, fh, member), run_key)
+                yield sample_from(where, _sample_json(path, fh, member), run_key)
 
 
 # -- header ----------------------------------------------------------------------------------
