@@ -81,6 +81,23 @@ class Timer:
         self.elapsed = time.perf_counter() - self.start
 
 
+def growing_sizes(largest: int) -> list[int]:
+    """10,000, then x10 while it fits, then ``largest`` itself: the sizes a bulk scenario
+    runs at, so that how its cost grows shows in one run (full: 10,000, 100,000 and
+    1,000,000)."""
+    out = [10_000]
+    while out[-1] * 10 <= largest:
+        out.append(out[-1] * 10)
+    if largest > out[-1]:
+        out.append(largest)
+    return out
+
+
+def growth_note(rate: float, previous: float | None) -> str:
+    """How a rate compares with the one at the size before (empty for the first size)."""
+    return "" if previous is None else f"; {rate / previous:.2f}x the rate of the size before"
+
+
 def percentile(samples: Sequence[float], q: float) -> float:
     if not samples:
         return float("nan")

@@ -40,12 +40,12 @@ SIZES = {
     # name: (quick, full)
     "single": (2_000, 10_000),
     "rest": (1_500, 5_000),
-    "batch": (20_000, 100_000),  # sizes 10,000 and x10 up to this, 3 runs each
+    "batch": (20_000, 1_000_000),  # sizes 10,000 and x10 up to this (bench.core.growing_sizes)
     "seed": (500, 2_000),
     "rmw": (1_000, 2_000),
     "mlflow_batch": (20_000, 100_000),
     "analytics": (50_000, 1_000_000),
-    "assessments": (20_000, 1_000_000),  # the import streams now: flat memory at any size
+    "assessments": (20_000, 1_000_000),  # at 10,000 and x10 up to this; flat memory at any size
 }
 
 

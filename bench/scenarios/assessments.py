@@ -29,13 +29,14 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.core import ROOT, Context, Figure, scenario
+from bench.core import ROOT, Context, Figure, growing_sizes, growth_note, scenario
 from bench.scenarios._common import BACKENDS, open_ledger
 
 CHUNK = 20_000  # assessments per fill transaction
@@ -201,85 +202,112 @@ async def _drop_import_database(ctx: Context) -> None:
 
 @scenario("assessments export / import / verify at size", order=70)
 async def assessments(ctx: Context) -> list[Figure]:
+    """Per backend, at each size (10,000, then x10 up to ``ctx.n["assessments"]``): fill
+    the bench database up to it, then export, import and verify. The largest size's figures
+    carry the targets' keys; the smaller ones are suffixed with their size, and every note
+    gives the rate relative to the size before, so a path whose cost grows faster than the
+    data shows itself in one run."""
     figures: list[Figure] = []
-    target = ctx.n["assessments"]
     n_students = 400 if ctx.quick else 2_000
+    sizes = growing_sizes(ctx.n["assessments"])
     for backend in BACKENDS:
         ledger = await open_ledger(ctx.url(backend))
+        previous: dict[str, float] = {}
         try:
-            n_a, n_e, fill_s = await fill(ledger, target, n_students)
-            rows = n_a + n_e
-            size_note = f"{n_a:,} assessments + {n_e:,} evidence = {rows:,} rows"
-            print(f"    [{backend}] filled {size_note} in {fill_s:.0f}s", flush=True)
-            out = ctx.workdir / f"assessments-{backend}.json"
-            exp = await asyncio.to_thread(_in_subprocess, "export", ctx.url(backend), str(out))
-            mb = out.stat().st_size / 1e6
-            figures.append(
-                Figure(
-                    f"assessments.export.{backend}",
-                    f"export_assessments to a file, {n_a:,} assessments with evidence",
-                    backend,
-                    rows / exp["seconds"],
-                    "rows/s",
-                    note=f"{size_note}; {exp['seconds']:.1f}s; peak RSS {exp['rss_mb']:.0f} MB "
-                    f"(subprocess); file {mb:,.0f} MB; filled in {fill_s:.0f}s",
-                )
-            )
-            figures.append(
-                Figure(
-                    f"assessments.export_rss.{backend}",
-                    "export_assessments peak RSS (subprocess, VmHWM)",
-                    backend,
-                    exp["rss_mb"],
-                    "MB",
-                    note=f"idle interpreter with evalledger imported: {exp['base_mb']:.0f} MB",
-                )
-            )
-            dest = await _empty_database(ctx, backend)
-            imp = await asyncio.to_thread(_in_subprocess, "import", dest, str(out))
-            figures.append(
-                Figure(
-                    f"assessments.import.{backend}",
-                    f"import_assessments of that file into an empty database (batches of "
-                    f"{imp['batch_size']})",
-                    backend,
-                    rows / imp["seconds"],
-                    "rows/s",
-                    note=f"{imp['imported']:,} assessments imported; {imp['seconds']:.1f}s, "
-                    f"file streamed (read and validated a batch at a time); peak RSS "
-                    f"{imp['rss_mb']:,.0f} MB (subprocess)",
-                )
-            )
-            figures.append(
-                Figure(
-                    f"assessments.import_rss.{backend}",
-                    "import_assessments peak RSS (subprocess, VmHWM)",
-                    backend,
-                    imp["rss_mb"],
-                    "MB",
-                    note=f"idle interpreter with evalledger imported: {imp['base_mb']:.0f} MB",
-                )
-            )
-            if backend == "postgresql":
-                await _drop_import_database(ctx)
-            out.unlink(missing_ok=True)
-            await ledger.verify()  # warm (catalog, caches) once
-            t0 = time.perf_counter()
-            report = await ledger.verify()
-            seconds = time.perf_counter() - t0
-            figures.append(
-                Figure(
-                    f"assessments.verify.{backend}",
-                    "verify (every check) on the bench database",
-                    backend,
-                    seconds,
-                    "s",
-                    note=f"{size_note}, plus the other scenarios' agent results; second of two "
-                    f"runs; issues {getattr(report, 'issues', '?')}",
-                )
-            )
+            for size in sizes:
+                suffix = "" if size == sizes[-1] else f".{size}"
+                got = await _at_size(ctx, ledger, backend, size, n_students, previous)
+                figures += [replace(f, key=f.key + suffix) for f in got]
         finally:
             await ledger.close()
+    return figures
+
+
+async def _at_size(
+    ctx: Context,
+    ledger: Any,
+    backend: str,
+    size: int,
+    n_students: int,
+    previous: dict[str, float],
+) -> list[Figure]:
+    n_a, n_e, fill_s = await fill(ledger, size, n_students)
+    rows = n_a + n_e
+    size_note = f"{n_a:,} assessments + {n_e:,} evidence = {rows:,} rows"
+    print(f"    [{backend}] filled {size_note} in {fill_s:.0f}s", flush=True)
+
+    def growth(name: str, rate: float) -> str:
+        note = growth_note(rate, previous.get(name))
+        previous[name] = rate
+        return note
+
+    out = ctx.workdir / f"assessments-{backend}.json"
+    exp = await asyncio.to_thread(_in_subprocess, "export", ctx.url(backend), str(out))
+    mb = out.stat().st_size / 1e6
+    export_rate = rows / exp["seconds"]
+    figures = [
+        Figure(
+            f"assessments.export.{backend}",
+            f"export_assessments to a file, {n_a:,} assessments with evidence",
+            backend,
+            export_rate,
+            "rows/s",
+            note=f"{size_note}; {exp['seconds']:.1f}s; peak RSS {exp['rss_mb']:.0f} MB "
+            f"(subprocess); file {mb:,.0f} MB; filled in {fill_s:.0f}s"
+            + growth("export", export_rate),
+        ),
+        Figure(
+            f"assessments.export_rss.{backend}",
+            f"export_assessments peak RSS (subprocess, VmHWM), {n_a:,} assessments",
+            backend,
+            exp["rss_mb"],
+            "MB",
+            note=f"idle interpreter with evalledger imported: {exp['base_mb']:.0f} MB",
+        ),
+    ]
+    dest = await _empty_database(ctx, backend)
+    imp = await asyncio.to_thread(_in_subprocess, "import", dest, str(out))
+    import_rate = rows / imp["seconds"]
+    figures += [
+        Figure(
+            f"assessments.import.{backend}",
+            f"import_assessments of that file ({n_a:,} assessments) into an empty database "
+            f"(batches of {imp['batch_size']})",
+            backend,
+            import_rate,
+            "rows/s",
+            note=f"{imp['imported']:,} assessments imported; {imp['seconds']:.1f}s, "
+            f"file streamed (read and validated a batch at a time); peak RSS "
+            f"{imp['rss_mb']:,.0f} MB (subprocess)" + growth("import", import_rate),
+        ),
+        Figure(
+            f"assessments.import_rss.{backend}",
+            f"import_assessments peak RSS (subprocess, VmHWM), {n_a:,} assessments",
+            backend,
+            imp["rss_mb"],
+            "MB",
+            note=f"idle interpreter with evalledger imported: {imp['base_mb']:.0f} MB",
+        ),
+    ]
+    if backend == "postgresql":
+        await _drop_import_database(ctx)
+    out.unlink(missing_ok=True)
+    await ledger.verify()  # warm (catalog, caches) once
+    t0 = time.perf_counter()
+    report = await ledger.verify()
+    seconds = time.perf_counter() - t0
+    cost = growth("verify", 1 / seconds).replace("rate", "speed")
+    figures.append(
+        Figure(
+            f"assessments.verify.{backend}",
+            f"verify (every check) on the bench database, {n_a:,} assessments",
+            backend,
+            seconds,
+            "s",
+            note=f"{size_note}, plus the other scenarios' agent results; second of two "
+            f"runs; issues {getattr(report, 'issues', '?')}" + cost,
+        )
+    )
     return figures
 
 
