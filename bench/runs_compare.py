@@ -36,6 +36,7 @@ from sqlalchemy import insert
 
 from evalledger.runs.repository import samples as samples_table
 from evalledger.runs.repository import scores as scores_table
+from evalledger.runs.repository import store_summaries
 from evalledger.sdk.ledger import Ledger
 
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -145,6 +146,8 @@ async def load(ledger: Ledger, url: str, n: int, epochs: int) -> tuple[uuid.UUID
                     for part in chunks(rows):
                         mapped = [dict(zip(columns, row, strict=True)) for row in part]
                         await conn.execute(insert(table), mapped)
+        async with ledger._write() as uow:  # as recording or importing a run leaves it
+            await store_summaries(uow, run_id)
         ids.append(run_id)
     return ids[0], ids[1]
 

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from evalledger import Client, Ledger
 from evalledger.api.app import create_app
 from evalledger.errors import NotFoundError, ValidationFailed
+from evalledger.runs.repository import summaries
 from evalledger.stats.compare import compare
 from tests.conftest import make_key
 from tests.support.cli import run_cli
@@ -117,6 +119,47 @@ async def test_missing_samples_are_reported_and_never_count_as_passes(ledger: Le
     assert [m.sample_id for m in match.missing] == [f"s{i}" for i in range(195, 200)]
     assert match.base.mean == match.candidate.mean == pytest.approx(150 / 195)
     assert match.difference.estimate == 0.0
+
+
+async def test_every_scorer_with_values_is_compared_when_none_is_named(ledger: Ledger) -> None:
+    """Unnamed, the scorers come from the runs' stored summaries; a scorer none of whose
+    samples has a value is left out, and a run whose summary is gone is read the long way."""
+
+    async def two_scorers(passed: int) -> uuid.UUID:
+        recorded = await ledger.record_run(
+            {
+                "external_id": str(uuid.uuid4()),
+                "task": "arith",
+                "model": "m",
+                "dataset_hash": "h1",
+                "samples": [
+                    {
+                        "sample_id": f"s{i:03d}",
+                        "scores": {
+                            "match": {"value": 1.0 if i < passed else 0.0},
+                            "f1": {"value": round(i / 40, 3)},
+                            "judge": {"value": None, "answer": "abstained"},
+                        },
+                    }
+                    for i in range(40)
+                ],
+            }
+        )
+        return recorded.run.id
+
+    base, candidate = await two_scorers(30), await two_scorers(20)
+    first = await ledger.compare_runs(base, candidate)
+    assert [s.scorer for s in first.comparison.scorers] == ["f1", "match"]
+    assert first.comparison.scorer("match").counts.regressed == 10
+    async with ledger._read() as uow:
+        listed = await uow.session.execute(
+            sa.select(summaries.c.scorer).where(summaries.c.run_id == base)
+        )
+        assert sorted(listed.scalars()) == ["f1", "judge", "match"]  # judge: no values
+    async with ledger._write() as uow:  # as a run stored before its summary could look
+        await uow.session.execute(sa.delete(summaries).where(summaries.c.run_id == candidate))
+    again = await ledger.compare_runs(base, candidate)
+    assert again.comparison == first.comparison
 
 
 async def test_a_changed_dataset_is_refused_by_the_gate_unless_allowed(ledger: Ledger) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import Float, Select, case, cast, func, literal, or_, select, union_all
 
 from evalledger.db.dialect import codepoint_order, column_arrays, column_lists
-from evalledger.runs.repository import runs, samples, scores
+from evalledger.runs.repository import runs, samples, scores, summaries
 from evalledger.stats.align import MissingSample, SampleScore
 from evalledger.stats.paired_arrays import PairedValues
 from evalledger.stats.resample import Floats
@@ -53,23 +53,34 @@ async def scorers_used(uow: UnitOfWork, run_ids: Sequence[uuid.UUID]) -> list[st
     return sorted((await uow.session.execute(stmt)).scalars())
 
 
+async def scorers_listed(uow: UnitOfWork, run_ids: Sequence[uuid.UUID]) -> list[str] | None:
+    """The scorers the runs' stored summaries name (one row per run and scorer, written with
+    the run), sorted; None when a run has no summary row (it has no scores, or its summary is
+    missing, which ``verify`` reports), so that the caller reads the scores themselves.
+
+    A summary also names a scorer none of whose rows has a value; such a scorer gives no
+    pairs, and the comparison leaves it out as :func:`scorers_used` would."""
+    stmt = select(summaries.c.run_id, summaries.c.scorer).where(
+        summaries.c.run_id.in_(list(run_ids)), summaries.c.project_id == uow.project_id
+    )
+    rows = (await uow.session.execute(stmt)).all()
+    if {run_id for run_id, _ in rows} != set(run_ids):
+        return None
+    return sorted({scorer for _, scorer in rows})
+
+
 def _scored(uow: UnitOfWork, run_id: uuid.UUID, scorer: str, side: int) -> Select[Any]:
     """(sample id, epoch, side, value) of one scorer of one run; ``side`` 0 base, 1 candidate."""
-    return (
-        select(
-            samples.c.sample_id,
-            samples.c.epoch,
-            literal(side).label("side"),
-            _value().label("value"),
-        )
-        .select_from(scores.join(samples, samples.c.id == scores.c.sample_pk))
-        .where(
-            scores.c.run_id == run_id,
-            samples.c.run_id == run_id,  # implied; lets the planner read only this run's samples
-            scores.c.scorer == scorer,
-            scores.c.project_id == uow.project_id,
-            _value().is_not(None),
-        )
+    return select(
+        scores.c.sample_id,  # a score repeats its sample's id and epoch: no join to samples
+        scores.c.epoch,
+        literal(side).label("side"),
+        _value().label("value"),
+    ).where(
+        scores.c.run_id == run_id,
+        scores.c.scorer == scorer,
+        scores.c.project_id == uow.project_id,
+        _value().is_not(None),
     )
 
 

@@ -22,6 +22,7 @@ from typing import cast
 
 import numpy as np
 
+from evalledger.runtime import gc_paused
 from evalledger.stats.align import Alignment, MissingSample
 from evalledger.stats.clustered import MeanEstimate, estimate_from_totals
 from evalledger.stats.compare import (
@@ -183,16 +184,20 @@ def _regressed(paired: PairedValues, differences: Floats) -> tuple[SampleChange,
     epochs = [paired.epochs[i] for i in positions]
     if None in sample_ids or None in epochs:
         raise ValueError(f"paired values of {paired.scorer!r}: a regressed pair is not named")
-    return tuple(
-        map(
-            SampleChange,
-            cast(list[str], sample_ids),
-            cast(list[int], epochs),
-            paired.base[ordered].tolist(),
-            paired.candidate[ordered].tolist(),
-            differences[ordered].tolist(),
+    # Tens of thousands of objects that all stay alive: the collector's passes would scan the
+    # server's whole heap and free nothing (0.25 s instead of 0.09 s for 46,000 regressed
+    # samples, measured in process on PostgreSQL).
+    with gc_paused():
+        return tuple(
+            map(
+                SampleChange,
+                cast(list[str], sample_ids),
+                cast(list[int], epochs),
+                paired.base[ordered].tolist(),
+                paired.candidate[ordered].tolist(),
+                differences[ordered].tolist(),
+            )
         )
-    )
 
 
 def compare_paired(
