@@ -1,17 +1,18 @@
 """SQL of run comparisons: two runs' paired values, a run's scored values, and the latest run
 of each model on a task.
 
-A comparison reads only ``eval_samples`` and ``eval_sample_scores`` (four narrow columns per
-score, over the ``idx_eval_sample_scores_page`` index), never ``eval_sample_texts``: the
-inputs, outputs and transcripts are most of a run's bytes and no statistic needs them.
+A comparison reads only ``eval_sample_scores`` (a score row repeats its sample's id and
+epoch, so no join to ``eval_samples`` is needed) and the runs' stored summaries, never
+``eval_sample_texts``: the inputs, outputs and transcripts are most of a run's bytes and no
+statistic needs them.
 
 Comparing two runs pairs them in SQL (issue #19: 100,000 samples in under a second): one
-join per scorer on (sample id, epoch), ordered as Python orders ``str`` (code points), that
-returns per pair only the two values, whether it starts a new sample, and the sample id and
-epoch of the pairs the candidate scored lower (the only ones a comparison names). The values
-go straight into numpy arrays (:class:`~evalledger.stats.paired_arrays.PairedValues`); the
-samples in one run only come from two anti-joins. The leaderboard still reads every value of
-each run (:func:`scored_values`) and pairs in Python.
+statement per scorer groups both runs' score rows by (sample id, epoch) and returns per pair
+only the two values (NULL where a run lacks the sample), the sample's number in code-point
+order (as Python orders ``str``), and the sample id of the pairs the comparison names
+(regressed or missing). The values go straight into numpy arrays
+(:class:`~evalledger.stats.paired_arrays.PairedValues`). The leaderboard still reads every
+value of each run (:func:`scored_values`) and pairs in Python.
 """
 
 from __future__ import annotations
