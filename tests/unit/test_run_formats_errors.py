@@ -8,7 +8,9 @@ or with one sample's field broken. The error must be a LogFormatError (a Validat
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -232,3 +234,20 @@ def test_a_field_of_the_wrong_shape_is_bad_input_not_a_crash(
     with pytest.raises(LogFormatError, match=r"malformed \w+ log") as caught:
         _consume(bad)
     assert caught.value.message.startswith(str(bad))
+
+
+def test_a_flipped_bit_in_a_stored_eval_member_is_refused_naming_it(tmp_path: Path) -> None:
+    """Stored (uncompressed) members have nothing but the ZIP's CRC-32 to catch corruption:
+    a changed digit in a score would otherwise be imported as the harness's own."""
+    members = eval_members(INSPECT / "arith.eval")
+    path = tmp_path / "stored.eval"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, json.dumps(content))
+    sample = next(n for n in members if n.startswith("samples/"))
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"value": ', data.index(sample.encode())) + len(b'"value": ') + 1
+    data[at] ^= 0x01  # "C" -> "B": still valid JSON, another grade
+    path.write_bytes(bytes(data))
+    with pytest.raises(LogFormatError, match=rf"{re.escape(sample)} is corrupt \(CRC-32"):
+        _consume(path)

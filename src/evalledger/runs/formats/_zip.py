@@ -4,7 +4,8 @@ Why not :mod:`zipfile`: Inspect's writers compress members with zstandard (ZIP m
 which Python reads only from 3.14; and ``zipfile`` loads the whole central directory into
 ``ZipInfo`` objects, so a log of a million samples costs hundreds of MB before one is read.
 Here the central directory is walked entry by entry and a member's bytes are read at its
-local header's offset and decompressed by method: 0 stored, 8 deflate, 93 zstandard.
+local header's offset, decompressed by method (0 stored, 8 deflate, 93 zstandard) and
+checked against its size and CRC-32.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Member:
     compressed_size: int
     size: int
     offset: int
+    #: CRC-32 of the decompressed bytes, from the central directory
+    crc: int
 
 
 def is_zip(path: Path) -> bool:
@@ -91,13 +94,13 @@ def iter_members(path: Path) -> Iterator[Member]:
             if len(head) < _CENTRAL.size or _CENTRAL.unpack(head)[0] != _CENTRAL_SIG:
                 raise LogFormatError(path, "ZIP central directory is corrupt")
             fields = _CENTRAL.unpack(head)
-            method, csize, usize = fields[4], fields[8], fields[9]
+            method, crc, csize, usize = fields[4], fields[7], fields[8], fields[9]
             name_len, extra_len, comment_len, local = fields[10], fields[11], fields[12], fields[16]
             name = fh.read(name_len).decode("utf-8", errors="replace")
             extra = fh.read(extra_len)
             fh.seek(comment_len, 1)
             usize, csize, local = _zip64_sizes(extra, usize, csize, local)
-            yield Member(name, method, csize, usize, local)
+            yield Member(name, method, csize, usize, local, crc)
 
 
 def _zip64_sizes(extra: bytes, usize: int, csize: int, local: int) -> tuple[int, int, int]:
@@ -146,4 +149,8 @@ def read_member(path: Path, fh: IO[bytes], member: Member) -> bytes:
         raise LogFormatError(path, f"ZIP member {member.name} is corrupt ({exc})") from None
     if len(data) != member.size:
         raise LogFormatError(path, f"ZIP member {member.name} is corrupt (size mismatch)")
+    # A flipped bit inside stored or zstd data (zstd frames need not carry a checksum) would
+    # otherwise be imported as if the harness had written it.
+    if zlib.crc32(data) != member.crc:
+        raise LogFormatError(path, f"ZIP member {member.name} is corrupt (CRC-32 mismatch)")
     return data
